@@ -1,0 +1,66 @@
+# swisor: `make demo` builds and runs the examples; `make test` runs every test.
+# Everything a fresh Debian machine lacks is installed here (never by hand), so CI's
+# fresh clone and a newcomer's machine take the same path.
+
+SWIFT        ?= swift
+PREFIX       ?= /usr/local
+BUILD_FLAGS  ?= -c release --static-swift-stdlib
+RELEASE_BIN   = .build/release/swisor
+DEBUG_BIN     = .build/debug/swisor
+APT_PACKAGES  = libsystemd-dev pkg-config
+
+.PHONY: all deps build debug test demo demo-stop bench install uninstall clean
+
+all: build
+
+# Installs what is missing, only when it is missing (apt-get needs root).
+deps:
+	@missing=""; \
+	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev pkg-config"; \
+	command -v setpriv >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS) --product swisor
+
+debug: deps
+	$(SWIFT) build --product swisor
+
+# Unit tests (pure core) and integration tests (a real daemon, the real CLI binary and
+# real processes under a temporary SWISOR_HOME).
+test: deps
+	$(SWIFT) build --build-tests
+	SWISOR_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build
+
+# Starts the examples under a throw-away home and shows them; `make demo-stop` ends it.
+DEMO_HOME ?= /tmp/swisor-demo
+demo: build
+	@echo "== swisor demo: SWISOR_HOME=$(DEMO_HOME)"
+	SWISOR_HOME=$(DEMO_HOME) $(RELEASE_BIN) start examples/ecosystem.json
+	@sleep 2
+	SWISOR_HOME=$(DEMO_HOME) $(RELEASE_BIN) list
+	SWISOR_HOME=$(DEMO_HOME) $(RELEASE_BIN) logs web --lines 5 --nostream
+	SWISOR_HOME=$(DEMO_HOME) $(RELEASE_BIN) ping
+	@echo "== the apps keep running; stop them all with: make demo-stop"
+
+demo-stop:
+	SWISOR_HOME=$(DEMO_HOME) $(RELEASE_BIN) kill
+
+bench: build
+	bench/run
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/swisor
+	install -m 0644 man/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1
+	install -m 0644 man/swisor-ecosystem.5 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/swisor $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
+
+clean:
+	rm -rf .build

@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swisor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swisor", targets: ["swisor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Everything that must run between fork and exec, plus the few Linux calls
+        // Swift cannot make directly (variadic syscall(2), CMSG macros, struct ucred).
+        .target(name: "CSwisor"),
+        // libsystemd through pkg-config: sd_notify and sd_journal_sendv only
+        // (the variadic sd_* functions cannot be called from Swift).
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // Pure core: ecosystem model and validation, policy, protocol. No syscalls.
+        .target(name: "SwisorCore"),
+        // Linux layer: file descriptors, event loop, spawn, /proc, sockets, containment.
+        .target(name: "SwisorSystem", dependencies: ["CSwisor", "CSystemd", "SwisorCore"]),
+        // The supervisor itself, driven by the event loop.
+        .target(name: "SwisorDaemon", dependencies: ["SwisorCore", "SwisorSystem"]),
+        .executableTarget(
+            name: "swisor",
+            dependencies: [
+                "SwisorCore", "SwisorSystem", "SwisorDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SwisorCoreTests", dependencies: ["SwisorCore"]),
+        .testTarget(name: "SwisorIntegrationTests", dependencies: ["SwisorCore", "SwisorSystem"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

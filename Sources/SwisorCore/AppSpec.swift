@@ -1,0 +1,141 @@
+/// One app as the daemon runs it: every option resolved (paths absolute, environment
+/// merged, units converted), so that the daemon never needs the ecosystem file again
+/// and a saved dump can run it exactly as started.
+///
+/// The CLI builds it from an ecosystem file (`Ecosystem.load`) or from `swisor start
+/// <script>` options, and sends it over the control socket.
+public struct AppSpec: Codable, Sendable, Equatable {
+    /// Validated by `AppName.validate`: it becomes a file name and a cgroup name.
+    public var name: String
+    public var namespace: String
+    /// What to run: a path or a program name looked up in PATH, or a shell command line
+    /// when `shell` is true.
+    public var script: String
+    public var args: [String]
+    /// `nil` runs `script` directly; otherwise the program that runs it (looked up in PATH).
+    public var interpreter: String?
+    public var interpreterArgs: [String]
+    /// Run `script` through `/bin/sh -c` (PM2 does the same for a script containing a space).
+    public var shell: Bool
+    /// Absolute.
+    public var cwd: String
+    /// The complete environment of the app: the starting CLI's environment, then `env`,
+    /// then `env_<name>`. swisor's own variables are added at spawn time.
+    public var env: [String: String]
+    public var instances: Int
+    public var instanceVar: String
+    public var autorestart: Bool
+    public var killSignal: Signal
+    public var killTimeoutMs: Int
+    public var killMode: KillMode
+    /// `nil`: the default under the home's logs/ folder. "/dev/null" disables.
+    public var outFile: String?
+    public var errorFile: String?
+    /// Combined stdout+stderr, in addition to the two above. `nil`: none.
+    public var logFile: String?
+    public var mergeLogs: Bool
+    public var minUptimeMs: Int
+    public var maxRestarts: Int
+    public var restartDelayMs: Int
+    public var stopExitCodes: [Int32]
+
+    public init(
+        name: String,
+        namespace: String = AppSpec.defaultNamespace,
+        script: String,
+        args: [String] = [],
+        interpreter: String? = nil,
+        interpreterArgs: [String] = [],
+        shell: Bool = false,
+        cwd: String,
+        env: [String: String] = [:],
+        instances: Int = 1,
+        instanceVar: String = AppSpec.defaultInstanceVar,
+        autorestart: Bool = true,
+        killSignal: Signal = AppSpec.defaultKillSignal,
+        killTimeoutMs: Int = AppSpec.defaultKillTimeoutMs,
+        killMode: KillMode = .group,
+        outFile: String? = nil,
+        errorFile: String? = nil,
+        logFile: String? = nil,
+        mergeLogs: Bool = false,
+        minUptimeMs: Int = AppSpec.defaultMinUptimeMs,
+        maxRestarts: Int = AppSpec.defaultMaxRestarts,
+        restartDelayMs: Int = 0,
+        stopExitCodes: [Int32] = []
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.script = script
+        self.args = args
+        self.interpreter = interpreter
+        self.interpreterArgs = interpreterArgs
+        self.shell = shell
+        self.cwd = cwd
+        self.env = env
+        self.instances = instances
+        self.instanceVar = instanceVar
+        self.autorestart = autorestart
+        self.killSignal = killSignal
+        self.killTimeoutMs = killTimeoutMs
+        self.killMode = killMode
+        self.outFile = outFile
+        self.errorFile = errorFile
+        self.logFile = logFile
+        self.mergeLogs = mergeLogs
+        self.minUptimeMs = minUptimeMs
+        self.maxRestarts = maxRestarts
+        self.restartDelayMs = restartDelayMs
+        self.stopExitCodes = stopExitCodes
+    }
+
+    public static let defaultNamespace = "default"
+    public static let defaultInstanceVar = "NODE_APP_INSTANCE"
+    public static let defaultKillSignal = Signal.sigint
+    public static let defaultKillTimeoutMs = 1600
+    public static let defaultMinUptimeMs = 1000
+    public static let defaultMaxRestarts = 16
+
+    /// The argv the daemon execs (argv[0] is looked up in PATH when it has no slash).
+    public var argv: [String] {
+        if shell {
+            let line = ([script] + args.map(ShellWords.quote)).joined(separator: " ")
+            return ["/bin/sh", "-c", line]
+        }
+        if let interpreter {
+            return [interpreter] + interpreterArgs + [script] + args
+        }
+        return [script] + args
+    }
+}
+
+/// How `stop` signals an app (SEMANTICS.md, "Stopping").
+public enum KillMode: String, Codable, Sendable, Equatable, CaseIterable {
+    /// Every process of the app gets kill_signal at once (systemd's control-group).
+    case group
+    /// The main process first; the rest get SIGKILL once it exits or the timeout ends.
+    case mixed
+}
+
+extension AppSpec {
+    // Explicit keys: the saved dump and the protocol are documented formats, and
+    // snake_case matches the ecosystem file's option names.
+    enum CodingKeys: String, CodingKey {
+        case name, namespace, script, args, interpreter
+        case interpreterArgs = "interpreter_args"
+        case shell, cwd, env, instances
+        case instanceVar = "instance_var"
+        case autorestart
+        case killSignal = "kill_signal"
+        case killTimeoutMs = "kill_timeout_ms"
+        case killMode = "kill_mode"
+        case outFile = "out_file"
+        case errorFile = "error_file"
+        case logFile = "log_file"
+        case mergeLogs = "merge_logs"
+        case minUptimeMs = "min_uptime_ms"
+        case maxRestarts = "max_restarts"
+        case restartDelayMs = "restart_delay_ms"
+        case stopExitCodes = "stop_exit_codes"
+    }
+}

@@ -1,0 +1,246 @@
+/// The control protocol between the CLI and the daemon (docs/protocol.md): one JSON
+/// object per line over the Unix socket, one request and one response per connection.
+public enum ControlProtocol {
+    /// Bumped on any incompatible change; the daemon refuses other versions with a
+    /// message telling the user to restart it (`swisor kill`).
+    public static let version = 1
+    public static let maxMessageBytes = 64 << 20
+}
+
+public enum Command: String, Codable, Sendable, CaseIterable {
+    case ping, list, describe, start, restart, stop, delete, logs, kill
+}
+
+public struct Request: Codable, Sendable {
+    public var version: Int
+    public var command: Command
+    /// `all`, a name, a namespace or an id (resolved by the daemon, in that order).
+    public var target: String?
+    /// For `start` from a file or a script: the resolved apps.
+    public var apps: [AppSpec]?
+
+    public init(command: Command, target: String? = nil, apps: [AppSpec]? = nil) {
+        self.version = ControlProtocol.version
+        self.command = command
+        self.target = target
+        self.apps = apps
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version = "v", command, target, apps
+    }
+}
+
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public enum Code: String, Codable, Sendable {
+        case badRequest = "bad_request"
+        case forbidden
+        case noMatch = "no_match"
+        case invalidApp = "invalid_app"
+        case versionMismatch = "version_mismatch"
+        case shuttingDown = "shutting_down"
+        case internalError = "internal"
+    }
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+public struct Response: Codable, Sendable {
+    public var version: Int
+    public var ok: Bool
+    public var error: ErrorBody?
+    public var ping: PingInfo?
+    public var apps: [AppInfo]?
+    /// One line each, for the user: what happened beyond the app list.
+    public var messages: [String]?
+
+    public init(ok: Bool = true, error: ErrorBody? = nil, ping: PingInfo? = nil,
+                apps: [AppInfo]? = nil, messages: [String]? = nil) {
+        self.version = ControlProtocol.version
+        self.ok = ok
+        self.error = error
+        self.ping = ping
+        self.apps = apps
+        self.messages = messages
+    }
+
+    public static func failure(_ code: ErrorBody.Code, _ message: String) -> Response {
+        Response(ok: false, error: ErrorBody(code, message))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version = "v", ok, error, ping, apps, messages
+    }
+}
+
+public struct PingInfo: Codable, Sendable {
+    public var pid: Int32
+    public var version: String
+    public var uptimeMs: Int64
+    public var home: String
+    public var containment: String
+    public var containmentReason: String
+    public var apps: Int
+
+    public init(pid: Int32, version: String, uptimeMs: Int64, home: String,
+                containment: String, containmentReason: String, apps: Int) {
+        self.pid = pid
+        self.version = version
+        self.uptimeMs = uptimeMs
+        self.home = home
+        self.containment = containment
+        self.containmentReason = containmentReason
+        self.apps = apps
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pid, version, home, containment, apps
+        case uptimeMs = "uptime_ms"
+        case containmentReason = "containment_reason"
+    }
+}
+
+/// Statuses as PM2 names them (SEMANTICS.md, "Status values").
+public enum AppStatus: String, Codable, Sendable, CaseIterable {
+    case launching
+    case online
+    case stopping
+    case stopped
+    case waitingRestart = "waiting restart"
+    case errored
+}
+
+public struct ExitInfo: Codable, Sendable, Equatable {
+    /// Set when the process exited; nil when a signal killed it.
+    public var code: Int32?
+    public var signal: String?
+    /// Wall clock, ms since the epoch.
+    public var at: Int64
+    public var runMs: Int64
+    /// swisor sent the signal (stop, restart): not a crash.
+    public var requested: Bool
+
+    public init(code: Int32?, signal: String?, at: Int64, runMs: Int64, requested: Bool) {
+        self.code = code
+        self.signal = signal
+        self.at = at
+        self.runMs = runMs
+        self.requested = requested
+    }
+
+    public var summary: String {
+        if let signal { return "killed by \(signal)" }
+        return "exit code \(code ?? -1)"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, signal, at, requested
+        case runMs = "run_ms"
+    }
+}
+
+public struct HistoryEvent: Codable, Sendable, Equatable {
+    public var at: Int64
+    public var event: String
+    public var reason: String?
+
+    public init(at: Int64, event: String, reason: String? = nil) {
+        self.at = at
+        self.event = event
+        self.reason = reason
+    }
+}
+
+public struct LogPaths: Codable, Sendable, Equatable {
+    public var out: String?
+    public var err: String?
+    public var combined: String?
+
+    public init(out: String?, err: String?, combined: String?) {
+        self.out = out
+        self.err = err
+        self.combined = combined
+    }
+}
+
+public struct ProcessInfo: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var ppid: Int32
+    public var rss: Int64
+    public var command: String
+
+    public init(pid: Int32, ppid: Int32, rss: Int64, command: String) {
+        self.pid = pid
+        self.ppid = ppid
+        self.rss = rss
+        self.command = command
+    }
+}
+
+/// One app instance as `list --json` and `describe --json` show it.
+public struct AppInfo: Codable, Sendable {
+    public var id: Int
+    public var name: String
+    public var namespace: String
+    public var instance: Int
+    public var status: AppStatus
+    /// Why it is in this status, when that is not obvious (errored, stopped by itself).
+    public var statusReason: String?
+    public var pid: Int32?
+    public var restarts: Int
+    public var unstableRestarts: Int
+    public var uptimeMs: Int64?
+    /// Percent of one CPU, summed over every process of the app.
+    public var cpu: Double
+    /// Bytes, summed over every process of the app.
+    public var memory: Int64
+    public var processCount: Int
+    public var createdAt: Int64
+    public var nextRestartAt: Int64?
+    public var lastExit: ExitInfo?
+    // describe only:
+    public var spec: AppSpec?
+    public var logs: LogPaths?
+    public var history: [HistoryEvent]?
+    public var processes: [ProcessInfo]?
+
+    public init(id: Int, name: String, namespace: String, instance: Int, status: AppStatus,
+                statusReason: String? = nil, pid: Int32? = nil, restarts: Int = 0,
+                unstableRestarts: Int = 0, uptimeMs: Int64? = nil, cpu: Double = 0,
+                memory: Int64 = 0, processCount: Int = 0, createdAt: Int64 = 0,
+                nextRestartAt: Int64? = nil, lastExit: ExitInfo? = nil) {
+        self.id = id
+        self.name = name
+        self.namespace = namespace
+        self.instance = instance
+        self.status = status
+        self.statusReason = statusReason
+        self.pid = pid
+        self.restarts = restarts
+        self.unstableRestarts = unstableRestarts
+        self.uptimeMs = uptimeMs
+        self.cpu = cpu
+        self.memory = memory
+        self.processCount = processCount
+        self.createdAt = createdAt
+        self.nextRestartAt = nextRestartAt
+        self.lastExit = lastExit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, namespace, instance, status, pid, restarts, cpu, memory
+        case statusReason = "status_reason"
+        case unstableRestarts = "unstable_restarts"
+        case uptimeMs = "uptime_ms"
+        case processCount = "process_count"
+        case createdAt = "created_at"
+        case nextRestartAt = "next_restart_at"
+        case lastExit = "last_exit"
+        case spec, logs, history, processes
+    }
+}

@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwisorCore
+import SwisorSystem
+
+/// `swisor daemon`: sets up the home, the lock, the subreaper, the signals and the
+/// control socket, then runs the event loop until `swisor kill` or SIGTERM.
+public final class Daemon {
+    public static let version = "0.1.0"
+
+    private let home: Home
+    private let log = DaemonLog()
+    private let loop: EventLoop
+    private let supervisor: Supervisor
+    private var server: ControlServer?
+    private let startedMono = monotonicMilliseconds()
+    private var shuttingDown = false
+
+    private init(home: Home, loop: EventLoop, containment: Containment) {
+        self.home = home
+        self.loop = loop
+        self.supervisor = Supervisor(loop: loop, home: home, containment: containment, log: log)
+    }
+
+    /// Runs the daemon in the foreground; returns its exit status.
+    public static func run(home: Home) -> Int32 {
+        let log = DaemonLog()
+        do {
+            try home.prepare()
+        } catch {
+            log.error("cannot prepare home \(home.root): \(error)")
+            return 1
+        }
+        let lock: FileDescriptor
+        do {
+            guard let held = try DaemonLock.acquire(path: home.lockFile) else {
+                // Another daemon owns this home: the CLI raced with another CLI. Not an error.
+                log.info("a swisor daemon already runs for \(home.root)")
+                return 0
+            }
+            lock = held
+        } catch {
+            log.error("cannot lock \(home.lockFile): \(error)")
+            return 1
+        }
+        defer { lock.close() }
+
+        signal(SIGPIPE, SIG_IGN)
+        let containment = selectContainment(log: log)
+        do {
+            let loop = try EventLoop()
+            let daemon = Daemon(home: home, loop: loop, containment: containment)
+            return try daemon.serve()
+        } catch {
+            log.error("cannot start: \(error)")
+            return 1
+        }
+    }
+
+    private static func selectContainment(log: DaemonLog) -> Containment {
+        var reason = "cgroup containment is not built into this version; using process groups, the subreaper and /proc"
+        do {
+            try ProcessControl.becomeSubreaper()
+        } catch {
+            reason += " (warning: \(error); escaped processes will be re-parented to init)"
+            log.warning("cannot become a child subreaper: \(error)")
+        }
+        return ProcessTreeContainment(reason: reason)
+    }
+
+    private func serve() throws(SystemError) -> Int32 {
+        try loop.handleSignals([
+            SIGCHLD: { [unowned self] in self.supervisor.reap() },
+            SIGTERM: { [unowned self] in self.shutdown(reason: "SIGTERM") },
+            SIGINT: { [unowned self] in self.shutdown(reason: "SIGINT") },
+            // Reserved for reopening logs; must not kill the daemon meanwhile.
+            SIGHUP: { [unowned self] in self.log.info("SIGHUP received (nothing to reload)") },
+        ])
+        // Children may have exited before the signalfd existed.
+        supervisor.reap()
+
+        let listener = try UnixSocket.listen(path: home.socket)
+        server = try ControlServer(loop: loop, listener: listener, log: log) { [unowned self] request, peer, reply in
+            self.dispatch(request, reply: reply)
+        }
+        try writePIDFile()
+        log.info("swisor \(Daemon.version) listening on \(home.socket) (pid \(getpid()), containment \(supervisor.containment.mode))")
+        SystemdNotify.send("READY=1\nSTATUS=listening on \(home.socket)\nMAINPID=\(getpid())")
+
+        loop.run()
+
+        server?.close()
+        unlink(home.socket)
+        unlink(home.pidFile)
+        log.info("swisor daemon stopped")
+        return 0
+    }
+
+    private func writePIDFile() throws(SystemError) {
+        // Write then rename: a reader never sees a half-written pid.
+        let tmp = home.pidFile + ".tmp"
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        defer { fd.close() }
+        try fd.writeAll("\(getpid())\n".utf8)
+        _ = try syscallRetrying("rename", subject: home.pidFile) { rename(tmp, home.pidFile) }
+    }
+
+    private func shutdown(reason: String, then done: (() -> Void)? = nil) {
+        if shuttingDown { return }
+        shuttingDown = true
+        log.info("shutting down (\(reason)): stopping \(supervisor.count) app instance(s)")
+        SystemdNotify.send("STOPPING=1")
+        supervisor.stopAll { [unowned self] in
+            if let done { done() } else { self.loop.stop() }
+        }
+    }
+
+    // MARK: Requests
+
+    private func dispatch(_ request: Request, reply: @escaping ControlServer.Reply) {
+        if shuttingDown && request.command != .ping && request.command != .list {
+            return reply(.failure(.shuttingDown, "the daemon is shutting down"), nil)
+        }
+        func noMatch(_ target: String) -> Response {
+            .failure(.noMatch, "no app matches \"\(target)\" (not a name, namespace or id)")
+        }
+        func targets() -> (String, [Instance])? {
+            guard let target = request.target, !target.isEmpty else { return nil }
+            return (target, supervisor.resolve(target))
+        }
+
+        switch request.command {
+        case .ping:
+            let info = PingInfo(
+                pid: getpid(), version: Daemon.version,
+                uptimeMs: monotonicMilliseconds() - startedMono, home: home.root,
+                containment: supervisor.containment.mode,
+                containmentReason: supervisor.containment.reason,
+                apps: supervisor.count
+            )
+            reply(Response(ping: info), nil)
+
+        case .list:
+            reply(Response(apps: supervisor.list()), nil)
+
+        case .describe, .logs:
+            let target = request.target ?? "all"
+            let found = supervisor.resolve(target)
+            if found.isEmpty && target != "all" { return reply(noMatch(target), nil) }
+            reply(Response(apps: supervisor.describe(found)), nil)
+
+        case .start:
+            if let specs = request.apps {
+                supervisor.start(specs: specs) { reply($0, nil) }
+            } else if let (target, found) = targets() {
+                if found.isEmpty { return reply(noMatch(target), nil) }
+                supervisor.startExisting(found) { [unowned self] in
+                    reply(Response(apps: self.supervisor.describe(found).map(\.summary)), nil)
+                }
+            } else {
+                reply(.failure(.badRequest, "start needs apps or a target"), nil)
+            }
+
+        case .restart, .stop, .delete:
+            guard let (target, found) = targets() else {
+                return reply(.failure(.badRequest, "\(request.command.rawValue) needs a target"), nil)
+            }
+            if found.isEmpty { return reply(noMatch(target), nil) }
+            let done: () -> Void = { [unowned self] in
+                if request.command == .delete {
+                    reply(Response(apps: [], messages: found.map { "deleted \($0.spec.name) (id \($0.id))" }), nil)
+                } else {
+                    reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
+                }
+                _ = self
+            }
+            switch request.command {
+            case .restart: supervisor.restart(found, completion: done)
+            case .stop: supervisor.stop(found, completion: done)
+            default: supervisor.delete(found, completion: done)
+            }
+
+        case .kill:
+            let count = supervisor.count
+            shutdown(reason: "swisor kill") { [unowned self] in
+                reply(Response(messages: ["stopped \(count) app instance(s); daemon exiting"])) {
+                    self.loop.stop()
+                }
+            }
+        }
+    }
+}
+
+extension AppInfo {
+    /// The list-sized view of a detailed record.
+    var summary: AppInfo {
+        var s = self
+        s.spec = nil
+        s.logs = nil
+        s.history = nil
+        s.processes = nil
+        return s
+    }
+}

@@ -1,0 +1,526 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwisorCore
+import SwisorSystem
+
+/// Owns every app instance and drives its life: spawn, exit, termination of the whole
+/// process tree, restart policy. Runs entirely on the event loop; every request
+/// completes through a callback once the processes involved have really changed.
+public final class Supervisor {
+    private let loop: EventLoop
+    private let home: Home
+    let containment: Containment
+    private let log: DaemonLog
+    private var instances: [Int: Instance] = [:]
+    private var nextID = 0
+    private let readBuffer = ReadBuffer()
+
+    private var rescanTimer: EventLoop.TimerID?
+    private var sampleTimer: EventLoop.TimerID?
+    private var lastRefreshMono: Int64 = 0
+
+    /// While a termination runs, the process tree is re-read this often to catch
+    /// processes forked after the signal and to see the last ones go.
+    static let terminationPollMs: Int64 = 20
+    /// CPU and memory of every app, and the memory watch, are read once per second.
+    static let sampleIntervalMs: Int64 = 1000
+
+    init(loop: EventLoop, home: Home, containment: Containment, log: DaemonLog) {
+        self.loop = loop
+        self.home = home
+        self.containment = containment
+        self.log = log
+    }
+
+    var count: Int { instances.count }
+
+    // MARK: Requests
+
+    func list() -> [AppInfo] {
+        instances.keys.sorted().map { instances[$0]!.info(detailed: false, snapshot: []) }
+    }
+
+    func resolve(_ target: String) -> [Instance] {
+        let candidates = instances.values.map {
+            TargetResolver.Candidate(id: $0.id, name: $0.spec.name, namespace: $0.spec.namespace)
+        }
+        return TargetResolver.resolve(target, in: candidates).compactMap { instances[$0] }
+    }
+
+    func describe(_ targets: [Instance]) -> [AppInfo] {
+        refreshIfStale(maxAgeMs: 200)
+        return targets.map { $0.info(detailed: true, snapshot: containment.members(of: $0.id)) }
+    }
+
+    /// `start` with apps from a file or a script: new names start, known names are
+    /// restarted with the new options (PM2's semantics), scaled to the new instance
+    /// count. Validation happens before anything changes: all or nothing.
+    func start(specs: [AppSpec], completion: @escaping (Response) -> Void) {
+        var seen = Set<String>()
+        for spec in specs {
+            if let problem = AppName.validate(spec.name) {
+                return completion(.failure(.invalidApp, "app name \"\(spec.name)\": \(problem)"))
+            }
+            if !seen.insert(spec.name).inserted {
+                return completion(.failure(.invalidApp, "app \"\(spec.name)\" is listed twice"))
+            }
+            if spec.instances < 1 || spec.argv.isEmpty || !spec.cwd.hasPrefix("/") {
+                return completion(.failure(.invalidApp, "app \"\(spec.name)\": incomplete specification"))
+            }
+        }
+        var touched: [Int] = []
+        var messages: [String] = []
+        let group = Countdown { [unowned self] in
+            let infos = touched.compactMap { self.instances[$0]?.info(detailed: false, snapshot: []) }
+            completion(Response(apps: infos, messages: messages))
+        }
+        for spec in specs {
+            let existing = instances.values.filter { $0.spec.name == spec.name }.sorted { $0.id < $1.id }
+            for (i, inst) in existing.enumerated() {
+                if i < spec.instances {
+                    inst.spec = spec
+                    touched.append(inst.id)
+                    group.enter()
+                    restart(inst, reason: "manual") { group.leave() }
+                } else {
+                    group.enter()
+                    delete(inst) { group.leave() }
+                }
+            }
+            if !existing.isEmpty {
+                messages.append("\(spec.name): known, restarted with the new options")
+            }
+            for index in existing.count..<max(existing.count, spec.instances) {
+                let inst = create(spec: spec, index: index)
+                touched.append(inst.id)
+                launch(inst, event: "start", reason: nil)
+            }
+        }
+        group.arm()
+    }
+
+    /// `start <target>`: starts what is not running; leaves running instances alone.
+    func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
+        let group = Countdown(completion)
+        for inst in targets where inst.pid == nil || inst.desired != .run {
+            group.enter()
+            restart(inst, reason: "manual") { group.leave() }
+        }
+        group.arm()
+    }
+
+    func restart(_ targets: [Instance], completion: @escaping () -> Void) {
+        let group = Countdown(completion)
+        for inst in targets {
+            group.enter()
+            restart(inst, reason: "manual") { group.leave() }
+        }
+        group.arm()
+    }
+
+    func stop(_ targets: [Instance], completion: @escaping () -> Void) {
+        let group = Countdown(completion)
+        for inst in targets {
+            group.enter()
+            stop(inst) { group.leave() }
+        }
+        group.arm()
+    }
+
+    func delete(_ targets: [Instance], completion: @escaping () -> Void) {
+        let group = Countdown(completion)
+        for inst in targets {
+            group.enter()
+            delete(inst) { group.leave() }
+        }
+        group.arm()
+    }
+
+    func stopAll(completion: @escaping () -> Void) {
+        stop(instances.values.sorted { $0.id < $1.id }, completion: completion)
+    }
+
+    // MARK: Life of an instance
+
+    private func create(spec: AppSpec, index: Int) -> Instance {
+        let id = nextID
+        nextID += 1
+        let route = LogRoute(paths: LogPaths.forInstance(id: id, spec: spec, logsDirectory: home.logs))
+        let inst = Instance(id: id, spec: spec, index: index, logs: route)
+        instances[id] = inst
+        return inst
+    }
+
+    private func restart(_ inst: Instance, reason: String, then done: @escaping () -> Void) {
+        inst.desired = .run
+        inst.relaunchReason = reason
+        cancelScheduledRestart(inst)
+        terminate(inst, requested: true, then: done)
+    }
+
+    private func stop(_ inst: Instance, then done: @escaping () -> Void) {
+        inst.desired = .stop
+        inst.relaunchReason = nil
+        cancelScheduledRestart(inst)
+        terminate(inst, requested: true, then: done)
+    }
+
+    private func delete(_ inst: Instance, then done: @escaping () -> Void) {
+        inst.desired = .delete
+        inst.relaunchReason = nil
+        cancelScheduledRestart(inst)
+        terminate(inst, requested: true, then: done)
+    }
+
+    private func cancelScheduledRestart(_ inst: Instance) {
+        loop.cancel(inst.restartTimer)
+        inst.restartTimer = nil
+        inst.nextRestartAt = nil
+    }
+
+    /// Spawns the main process. A failure to exec is final for this attempt: the
+    /// instance is `errored` with the reason, never reported as started.
+    private func launch(_ inst: Instance, event: String, reason: String?) {
+        guard inst.pid == nil, inst.termination == nil else {
+            // Unreachable by construction; never worth taking every app down for.
+            log.warning("app \(inst.spec.name) (id \(inst.id)): launch while running ignored")
+            return
+        }
+        inst.status = .launching
+        inst.statusReason = nil
+        inst.pendingExit = nil
+        inst.relaunchReason = nil
+        inst.desired = .run
+        for problem in inst.logs.open() {
+            inst.record("log", problem)
+            log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
+        }
+        let out: Pipe, err: Pipe
+        do {
+            out = try Pipe.make()
+            do { err = try Pipe.make() } catch {
+                out.readEnd.close(); out.writeEnd.close()
+                throw error
+            }
+        } catch {
+            fail(inst, "cannot create pipes: \(error)")
+            return
+        }
+        let cgroup: FileDescriptor?
+        do {
+            cgroup = try containment.prepare(unit: inst.id, name: inst.spec.name)
+        } catch {
+            for fd in [out.readEnd, out.writeEnd, err.readEnd, err.writeEnd] { fd.close() }
+            fail(inst, "cannot prepare containment: \(error)")
+            return
+        }
+        let request = SpawnRequest(argv: inst.spec.argv, environment: inst.environment, cwd: inst.spec.cwd,
+                                   stdout: out.writeEnd, stderr: err.writeEnd, cgroupProcs: cgroup)
+        let result: Result<pid_t, SpawnError>
+        do { result = .success(try Spawner.spawn(request)) } catch { result = .failure(error) }
+        out.writeEnd.close()
+        err.writeEnd.close()
+        cgroup?.close()
+
+        switch result {
+        case .failure(let error):
+            out.readEnd.close()
+            err.readEnd.close()
+            fail(inst, error.description)
+        case .success(let pid):
+            inst.pid = pid
+            inst.runStartedMono = monotonicMilliseconds()
+            inst.runStartedWall = wallClockMilliseconds()
+            inst.lastCPUTicks = 0
+            inst.lastSampleMono = 0
+            containment.started(unit: inst.id, pid: pid)
+            do {
+                inst.pipes = [
+                    try PipeReader(loop: loop, fd: out.readEnd, stream: .out, route: inst.logs, buffer: readBuffer),
+                    try PipeReader(loop: loop, fd: err.readEnd, stream: .err, route: inst.logs, buffer: readBuffer),
+                ]
+            } catch {
+                log.warning("app \(inst.spec.name) (id \(inst.id)): cannot watch its output: \(error)")
+            }
+            // No readiness protocol yet: a process that exec'd is online.
+            inst.status = .online
+            inst.record(event, reason)
+            ensureSampling()
+        }
+    }
+
+    private func fail(_ inst: Instance, _ reason: String) {
+        inst.status = .errored
+        inst.statusReason = reason
+        inst.record("errored", reason)
+        log.warning("app \(inst.spec.name) (id \(inst.id)) could not start: \(reason)")
+    }
+
+    // MARK: Exits
+
+    /// SIGCHLD: reap every child that exited. Apps' main processes go through the
+    /// exit path; anything else is an adopted orphan, reaped so no zombie stays.
+    func reap() {
+        let reaped = ProcessControl.reapAll()
+        guard !reaped.isEmpty else { return }
+        var byPID: [pid_t: Instance] = [:]
+        for inst in instances.values { if let p = inst.pid { byPID[p] = inst } }
+        for r in reaped {
+            switch r {
+            case .exited(let pid, let code):
+                if let inst = byPID[pid] { mainExited(inst, code: code, signal: nil) }
+            case .signaled(let pid, let sig):
+                if let inst = byPID[pid] { mainExited(inst, code: nil, signal: sig) }
+            }
+        }
+        if instances.values.contains(where: { $0.termination != nil }) { rescanSoon() }
+    }
+
+    private func mainExited(_ inst: Instance, code: Int32?, signal: Int32?) {
+        let now = monotonicMilliseconds()
+        let requested = inst.termination?.requested ?? false
+        let exit = ExitInfo(
+            code: code,
+            signal: signal.map { Signal(number: $0)?.name ?? "signal \($0)" },
+            at: wallClockMilliseconds(),
+            runMs: now - inst.runStartedMono,
+            requested: requested
+        )
+        inst.pid = nil
+        inst.lastExit = exit
+        containment.mainExited(unit: inst.id)
+        inst.record("exit", exit.summary + (requested ? " (stop requested)" : ""))
+        if inst.termination == nil {
+            // Exited by itself: stop whatever it left behind, then apply the policy,
+            // so a new main process never meets its predecessor's workers.
+            inst.pendingExit = exit
+            terminate(inst, requested: false) {}
+        }
+    }
+
+    private func applyRestartPolicy(_ inst: Instance, exit: ExitInfo) {
+        let outcome = RestartPolicy.decide(spec: inst.spec, exit: exit, unstableRunsBefore: inst.unstableRuns)
+        inst.unstableRuns = outcome.unstableRuns
+        let reason = exit.signal.map { "signal \($0)" } ?? "exit code \(exit.code ?? -1)"
+        switch outcome.decision {
+        case .restart(let delay):
+            inst.restarts += 1
+            if delay <= 0 {
+                launch(inst, event: "restart", reason: reason)
+            } else {
+                inst.status = .waitingRestart
+                inst.nextRestartAt = wallClockMilliseconds() + Int64(delay)
+                inst.record("waiting restart", "\(reason); restart in \(delay) ms")
+                inst.restartTimer = loop.schedule(afterMilliseconds: Int64(delay)) { [unowned self, unowned inst] in
+                    inst.restartTimer = nil
+                    inst.nextRestartAt = nil
+                    guard inst.desired == .run, inst.status == .waitingRestart else { return }
+                    self.launch(inst, event: "restart", reason: reason)
+                }
+            }
+        case .stop(let why):
+            inst.status = .stopped
+            inst.statusReason = "exited by itself: \(why)"
+            inst.record("stopped", inst.statusReason)
+        case .giveUp(let why):
+            inst.status = .errored
+            inst.statusReason = why
+            inst.record("errored", why)
+            log.warning("app \(inst.spec.name) (id \(inst.id)) errored: \(why)")
+        }
+    }
+
+    // MARK: Termination of a whole tree
+
+    /// Signals every process of the instance with kill_signal (and SIGCONT), SIGKILLs
+    /// what is left after kill_timeout, and finishes only when none is left.
+    private func terminate(_ inst: Instance, requested: Bool, then done: @escaping () -> Void) {
+        inst.waiters.append(done)
+        if inst.termination != nil {
+            if requested { inst.termination?.requested = true }
+            return
+        }
+        inst.termination = Instance.Termination(requested: requested)
+        if inst.pid != nil || inst.status == .launching || inst.status == .online {
+            inst.status = .stopping
+        }
+        let timeout = Int64(max(0, inst.spec.killTimeoutMs))
+        inst.termination?.killTimer = loop.schedule(afterMilliseconds: timeout) { [unowned self, unowned inst] in
+            guard inst.termination != nil else { return }
+            inst.termination?.killTimer = nil
+            inst.termination?.killing = true
+            if inst.pid != nil || !self.containment.members(of: inst.id).isEmpty {
+                inst.record("kill", "still running after kill_timeout \(inst.spec.killTimeoutMs) ms: SIGKILL")
+            }
+            self.rescanNow()
+        }
+        refresh()
+        signalRound(inst)
+        if inst.termination != nil { rescanSoon() }
+    }
+
+    /// One pass over the instance's current processes.
+    private func signalRound(_ inst: Instance) {
+        guard var t = inst.termination else { return }
+        let members = containment.members(of: inst.id)
+        if members.isEmpty && inst.pid == nil {
+            finishTermination(inst)
+            return
+        }
+        let sig = inst.spec.killSignal.number
+        // kill_mode mixed: the main process alone gets kill_signal; the rest get
+        // SIGKILL once it is gone (or at the timeout).
+        let mixedWaitingForMain = inst.spec.killMode == .mixed && inst.pid != nil
+        for m in members {
+            if t.killing || (inst.spec.killMode == .mixed && inst.pid == nil) {
+                _ = ExactSignal.send(SIGKILL, to: m.identity)
+            } else if !t.signalled.contains(m.identity) {
+                if mixedWaitingForMain && m.pid != inst.pid { continue }
+                _ = ExactSignal.send(sig, to: m.identity)
+                _ = ExactSignal.send(SIGCONT, to: m.identity)
+                t.signalled.insert(m.identity)
+            }
+        }
+        inst.termination = t
+    }
+
+    private func finishTermination(_ inst: Instance) {
+        guard let t = inst.termination else { return }
+        loop.cancel(t.killTimer)
+        inst.termination = nil
+        inst.closePipesIfDrained()
+        let waiters = inst.waiters
+        inst.waiters = []
+
+        switch inst.desired {
+        case .delete:
+            inst.closePipes()
+            inst.logs.close()
+            instances[inst.id] = nil
+            containment.release(unit: inst.id)
+        case .stop:
+            inst.status = .stopped
+            inst.statusReason = "stopped by request"
+            inst.record("stopped", "by request")
+        case .run:
+            if let reason = inst.relaunchReason {
+                // A manual restart is a fresh start for the crash-loop count (SEMANTICS.md).
+                inst.unstableRuns = 0
+                inst.restarts += 1
+                launch(inst, event: "restart", reason: reason)
+            } else if let exit = inst.pendingExit {
+                inst.pendingExit = nil
+                applyRestartPolicy(inst, exit: exit)
+            }
+        }
+        for w in waiters { w() }
+    }
+
+    private func rescanNow() {
+        refresh()
+        for inst in instances.values.sorted(by: { $0.id < $1.id }) where inst.termination != nil {
+            signalRound(inst)
+        }
+        if instances.values.contains(where: { $0.termination != nil }) { rescanSoon() }
+    }
+
+    /// Coalesces re-reads of the process tree: one scan serves every terminating
+    /// instance (`stop all` of 100 apps is one /proc walk per round, not 100).
+    private func rescanSoon() {
+        guard rescanTimer == nil else { return }
+        rescanTimer = loop.schedule(afterMilliseconds: Supervisor.terminationPollMs) { [unowned self] in
+            self.rescanTimer = nil
+            self.rescanNow()
+        }
+    }
+
+    // MARK: Accounting
+
+    private func refresh() {
+        containment.refresh()
+        lastRefreshMono = monotonicMilliseconds()
+        updateAccounting()
+    }
+
+    private func refreshIfStale(maxAgeMs: Int64) {
+        if monotonicMilliseconds() - lastRefreshMono > maxAgeMs { refresh() }
+    }
+
+    private func updateAccounting() {
+        let now = monotonicMilliseconds()
+        for inst in instances.values {
+            let members = containment.members(of: inst.id)
+            let ticks = members.reduce(UInt64(0)) { $0 + $1.cpuTicks }
+            inst.memory = members.reduce(Int64(0)) { $0 + $1.rssPages } * ProcFS.pageSize
+            inst.processCount = members.count
+            if inst.lastSampleMono > 0 && now > inst.lastSampleMono && ticks >= inst.lastCPUTicks {
+                let cpuMs = Double(ticks - inst.lastCPUTicks) * 1000 / Double(ProcFS.clockTicksPerSecond)
+                inst.cpu = (cpuMs / Double(now - inst.lastSampleMono) * 1000).rounded() / 10
+            } else {
+                inst.cpu = 0
+            }
+            inst.lastCPUTicks = ticks
+            inst.lastSampleMono = now
+        }
+    }
+
+    /// Samples once a second while any app runs; stops sampling when none does, so an
+    /// idle daemon wakes up for nothing.
+    private func ensureSampling() {
+        guard sampleTimer == nil else { return }
+        sampleTimer = loop.schedule(afterMilliseconds: Supervisor.sampleIntervalMs) { [unowned self] in
+            self.sampleTimer = nil
+            guard self.instances.values.contains(where: { $0.pid != nil }) else {
+                self.updateAccountingIdle()
+                return
+            }
+            self.refreshIfStale(maxAgeMs: Supervisor.sampleIntervalMs / 2)
+            self.ensureSampling()
+        }
+    }
+
+    private func updateAccountingIdle() {
+        for inst in instances.values {
+            inst.cpu = 0
+            inst.memory = 0
+            inst.processCount = 0
+        }
+    }
+}
+
+extension Instance {
+    /// Pipes are closed when the instance is stopped for good; for a restart the old
+    /// pipes drain until EOF by themselves (the last writer is gone by now).
+    func closePipesIfDrained() {
+        pipes.removeAll { !$0.isOpen }
+    }
+}
+
+/// Calls `done` once every `enter()` has been matched by a `leave()`, and not before
+/// `arm()`: lets a request wait for several instances, some of which finish at once.
+final class Countdown {
+    private var pending = 0
+    private var armed = false
+    private var done: (() -> Void)?
+
+    init(_ done: @escaping () -> Void) { self.done = done }
+
+    func enter() { pending += 1 }
+
+    func leave() {
+        pending -= 1
+        fire()
+    }
+
+    func arm() {
+        armed = true
+        fire()
+    }
+
+    private func fire() {
+        guard armed, pending == 0, let d = done else { return }
+        done = nil
+        d()
+    }
+}

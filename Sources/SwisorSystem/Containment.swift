@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds every process of an app instance, so that stop, restart and accounting see
+/// the whole tree, never just the main pid. Two implementations: a cgroup per app
+/// (exact, the cgroup issue) and this file's process tree (process groups, the
+/// subreaper and /proc), used where no cgroup is writable.
+public protocol Containment: AnyObject {
+    /// "process-tree", "cgroup2", "cgroup-hybrid".
+    var mode: String { get }
+    /// Why this mode: shown by `swisor ping`.
+    var reason: String { get }
+
+    /// Called before each spawn of `unit`. Returns an open cgroup.procs for the child
+    /// to join before exec, or nil.
+    func prepare(unit: Int, name: String) throws(SystemError) -> FileDescriptor?
+    /// The main process of `unit` now runs as `pid`.
+    func started(unit: Int, pid: pid_t)
+    /// The main process of `unit` was reaped: its pid may be reused from now on.
+    func mainExited(unit: Int)
+    /// Takes one snapshot of every unit's processes; `members(of:)` answers from it.
+    func refresh()
+    /// Live (non-zombie) processes of `unit` in the last snapshot.
+    func members(of unit: Int) -> [ProcessEntry]
+    /// The unit is gone for good (deleted): forget it.
+    func release(unit: Int)
+}
+
+/// Containment without cgroups. An app's processes are found, in this order, as:
+/// 1. descendants of its live main process (the /proc parent links);
+/// 2. processes seen as its members in an earlier snapshot (pid + start time), which
+///    keeps a worker attributed after its parent dies and it is re-parented;
+/// 3. orphans re-parented to the daemon (it is a child subreaper, so every escapee of
+///    an app lands here, even after setsid and a double fork) whose environment names
+///    the app (`SWISOR_APP_ID`, inherited from the main process);
+/// 4. orphans in the session of the app's last main process.
+/// Only processes below the daemon are ever considered: nothing outside it can be an
+/// app's, so no other process is ever signalled.
+public final class ProcessTreeContainment: Containment {
+    public let mode = "process-tree"
+    public let reason: String
+
+    private let daemonPID = getpid()
+    private var mainPIDs: [Int: pid_t] = [:]
+    private var lastSession: [Int: pid_t] = [:]
+    private var known: [ProcessIdentity: Int] = [:]
+    /// Orphans whose environment named no app: read once, not every tick.
+    private var unattributable: Set<ProcessIdentity> = []
+    private var snapshot: [Int: [ProcessEntry]] = [:]
+    public private(set) var orphans: [ProcessEntry] = []
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    public func prepare(unit: Int, name: String) throws(SystemError) -> FileDescriptor? { nil }
+
+    public func started(unit: Int, pid: pid_t) {
+        mainPIDs[unit] = pid
+        // The child called setsid(): its pid is its session and process group id.
+        lastSession[unit] = pid
+    }
+
+    public func mainExited(unit: Int) {
+        mainPIDs[unit] = nil
+    }
+
+    public func release(unit: Int) {
+        mainPIDs[unit] = nil
+        lastSession[unit] = nil
+        snapshot[unit] = nil
+        known = known.filter { $0.value != unit }
+    }
+
+    public func members(of unit: Int) -> [ProcessEntry] {
+        snapshot[unit] ?? []
+    }
+
+    public func refresh() {
+        let all = ProcFS.scan()
+        var children: [pid_t: [ProcessEntry]] = [:]
+        for e in all { children[e.ppid, default: []].append(e) }
+
+        var owner: [pid_t: Int] = [:]
+        var result: [Int: [ProcessEntry]] = [:]
+
+        func claim(_ root: ProcessEntry, for unit: Int) {
+            var stack = [root]
+            while let e = stack.popLast() {
+                if owner[e.pid] != nil { continue }
+                owner[e.pid] = unit
+                if !e.isZombie { result[unit, default: []].append(e) }
+                stack.append(contentsOf: children[e.pid] ?? [])
+            }
+        }
+
+        let byPID = Dictionary(all.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
+        // 1. Trees of live main processes.
+        for (unit, pid) in mainPIDs {
+            if let e = byPID[pid], e.ppid == daemonPID { claim(e, for: unit) }
+        }
+        // 2-4. Everything else directly below the daemon is an adopted orphan.
+        let sessionOwner = Dictionary(lastSession.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        var unclaimed: [ProcessEntry] = []
+        for e in children[daemonPID] ?? [] where owner[e.pid] == nil {
+            if let unit = known[e.identity] ?? attributeByEnvironment(e) ?? sessionOwner[e.sid] {
+                claim(e, for: unit)
+            } else {
+                unclaimed.append(e)
+                claim(e, for: -1)
+            }
+        }
+        // Processes remembered from earlier snapshots whose parent is not the daemon
+        // (a worker whose parent is another orphan tree) are covered by the claims above.
+
+        var nextKnown: [ProcessIdentity: Int] = [:]
+        for (unit, entries) in result where unit >= 0 {
+            for e in entries { nextKnown[e.identity] = unit }
+        }
+        known = nextKnown
+        result[-1] = nil
+        snapshot = result
+        orphans = unclaimed.filter { !$0.isZombie }
+        let live = Set(all.map(\.identity))
+        unattributable = unattributable.filter { live.contains($0) }
+    }
+
+    private func attributeByEnvironment(_ e: ProcessEntry) -> Int? {
+        if unattributable.contains(e.identity) { return nil }
+        if let env = ProcFS.environment(pid: e.pid),
+           let raw = env[ProcessTreeContainment.appIDVariable],
+           let unit = Int(raw), mainPIDs[unit] != nil || lastSession[unit] != nil {
+            return unit
+        }
+        unattributable.insert(e.identity)
+        return nil
+    }
+
+    public static let appIDVariable = "SWISOR_APP_ID"
+}

@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSwisor
+
+/// The daemon's single event loop: epoll over descriptors, a signalfd for signals and
+/// a timer heap whose earliest deadline becomes epoll_wait's timeout.
+///
+/// Why not SwiftNIO: a supervisor's inputs are signals (SIGCHLD drives reaping with
+/// waitpid(-1)), pidfds, pipes and one Unix socket; NIO has no signalfd or pidfd
+/// channel and would add threads and memory the daemon does not need. Everything
+/// here runs on the thread that calls `run()`; nothing is Sendable on purpose.
+public final class EventLoop {
+    public typealias IOHandler = (_ events: UInt32) -> Void
+
+    public struct TimerID: Hashable, Sendable {
+        fileprivate let raw: UInt64
+    }
+
+    public static let readable = CSWISOR_EPOLLIN | CSWISOR_EPOLLRDHUP
+    public static let writable = CSWISOR_EPOLLOUT
+    public static let hangup = CSWISOR_EPOLLHUP | CSWISOR_EPOLLERR
+    /// The peer closed or shut down its side; watched alone once a request was read.
+    public static let peerClosed = CSWISOR_EPOLLRDHUP
+
+    private let epfd: Int32
+    private var handlers: [UInt64: IOHandler] = [:]
+    private var tokenByFD: [Int32: UInt64] = [:]
+    private var nextToken: UInt64 = 1
+    private var timers = TimerHeap()
+    private var timerActions: [UInt64: () -> Void] = [:]
+    private var signalHandlers: [Int32: () -> Void] = [:]
+    private var signalFD: FileDescriptor?
+    private var running = false
+
+    public init() throws(SystemError) {
+        epfd = try syscallRetrying("epoll_create1") { cswisor_epoll_create() }
+    }
+
+    deinit {
+        Glibc.close(epfd)
+        signalFD?.close()
+    }
+
+    // MARK: Descriptors
+
+    /// Watches `fd` (level-triggered) until `unregister(fd)`.
+    public func register(_ fd: FileDescriptor, events: UInt32 = EventLoop.readable, _ handler: @escaping IOHandler) throws(SystemError) {
+        let token = nextToken
+        nextToken += 1
+        _ = try syscallRetrying("epoll_ctl") {
+            cswisor_epoll_ctl(epfd, CSWISOR_EPOLL_CTL_ADD, fd.rawValue, events, token)
+        }
+        handlers[token] = handler
+        tokenByFD[fd.rawValue] = token
+    }
+
+    public func modify(_ fd: FileDescriptor, events: UInt32) throws(SystemError) {
+        guard let token = tokenByFD[fd.rawValue] else { return }
+        _ = try syscallRetrying("epoll_ctl") {
+            cswisor_epoll_ctl(epfd, CSWISOR_EPOLL_CTL_MOD, fd.rawValue, events, token)
+        }
+    }
+
+    /// Stops watching `fd`. Call before closing it: a closed descriptor number may be
+    /// reused at once, and its stale handler must never run for the new one.
+    public func unregister(_ fd: FileDescriptor) {
+        guard let token = tokenByFD.removeValue(forKey: fd.rawValue) else { return }
+        handlers[token] = nil
+        _ = cswisor_epoll_ctl(epfd, CSWISOR_EPOLL_CTL_DEL, fd.rawValue, 0, 0)
+    }
+
+    // MARK: Timers
+
+    @discardableResult
+    public func schedule(afterMilliseconds delay: Int64, _ action: @escaping () -> Void) -> TimerID {
+        let token = nextToken
+        nextToken += 1
+        timers.push(deadline: monotonicMilliseconds() + max(0, delay), token: token)
+        timerActions[token] = action
+        return TimerID(raw: token)
+    }
+
+    public func cancel(_ timer: TimerID?) {
+        guard let timer else { return }
+        // The heap entry stays until it pops; without an action it does nothing.
+        timerActions[timer.raw] = nil
+    }
+
+    // MARK: Signals
+
+    /// Routes `signal` to `handler` on the loop. Must be called before `run()` for all
+    /// signals at once: the set is blocked and read through one signalfd.
+    public func handleSignals(_ table: [Int32: () -> Void]) throws(SystemError) {
+        signalHandlers = table
+        let signals = Array(table.keys)
+        let fd = try syscallRetrying("signalfd") {
+            signals.withUnsafeBufferPointer { cswisor_signalfd($0.baseAddress, Int32($0.count)) }
+        }
+        let sfd = FileDescriptor(rawValue: fd)
+        signalFD = sfd
+        try register(sfd) { [unowned self] _ in self.drainSignals(sfd) }
+    }
+
+    private func drainSignals(_ fd: FileDescriptor) {
+        var pending = Set<Int32>()
+        var signo: Int32 = 0
+        while cswisor_signalfd_read(fd.rawValue, &signo) == 1 {
+            pending.insert(signo)
+        }
+        // Several SIGCHLDs coalesce into one handler call: it reaps in a loop anyway.
+        for s in pending.sorted() {
+            signalHandlers[s]?()
+        }
+    }
+
+    // MARK: Running
+
+    public func stop() { running = false }
+
+    public func run() {
+        running = true
+        var tokens = [UInt64](repeating: 0, count: 64)
+        var events = [UInt32](repeating: 0, count: 64)
+        while running {
+            let timeout = fireDueTimers()
+            if !running { break }
+            let n = tokens.withUnsafeMutableBufferPointer { t in
+                events.withUnsafeMutableBufferPointer { e in
+                    cswisor_epoll_wait(epfd, t.baseAddress, e.baseAddress, 64, timeout)
+                }
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // epoll_wait fails only on programming errors (EBADF, EINVAL); spinning
+                // would hide them, crashing would take every app down. Back off.
+                usleep(10_000)
+                continue
+            }
+            for i in 0..<Int(n) {
+                // A handler earlier in this batch may have unregistered this one.
+                guard let handler = handlers[tokens[i]] else { continue }
+                handler(events[i])
+            }
+        }
+    }
+
+    /// Runs every due timer and returns the epoll timeout until the next one (-1: none).
+    private func fireDueTimers() -> Int32 {
+        while let top = timers.peek() {
+            let now = monotonicMilliseconds()
+            if top.deadline > now {
+                return Int32(clamping: top.deadline - now)
+            }
+            _ = timers.pop()
+            if let action = timerActions.removeValue(forKey: top.token) {
+                action()
+            }
+        }
+        return -1
+    }
+}
+
+/// A binary min-heap of (deadline, token); ties fire in scheduling order.
+struct TimerHeap {
+    struct Entry {
+        var deadline: Int64
+        var token: UInt64
+        func before(_ other: Entry) -> Bool {
+            deadline != other.deadline ? deadline < other.deadline : token < other.token
+        }
+    }
+
+    private var items: [Entry] = []
+
+    var isEmpty: Bool { items.isEmpty }
+    func peek() -> Entry? { items.first }
+
+    mutating func push(deadline: Int64, token: UInt64) {
+        items.append(Entry(deadline: deadline, token: token))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if !items[i].before(items[parent]) { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count && items[l].before(items[m]) { m = l }
+            if r < items.count && items[r].before(items[m]) { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return top
+    }
+}

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSwisor
+
+/// AF_UNIX stream sockets: the daemon's control socket and the CLI's connection to it.
+public enum UnixSocket {
+    /// sun_path is 108 bytes including the NUL: a longer SWISOR_HOME cannot work, and
+    /// saying so beats a truncated path that binds somewhere else.
+    public static let maxPathLength = 107
+
+    static func withAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) throws(SystemError) -> R {
+        let bytes = Array(path.utf8)
+        guard bytes.count <= maxPathLength else {
+            throw SystemError("socket path", subject: path, errno: ENAMETOOLONG)
+        }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+    }
+
+    /// Binds and listens on `path` with the given mode. The caller holds the daemon
+    /// lock, so a leftover socket file is stale and removed.
+    public static func listen(path: String, mode: mode_t = 0o600) throws(SystemError) -> FileDescriptor {
+        let fd = try syscallRetrying("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
+        let sock = FileDescriptor(rawValue: fd)
+        do throws(SystemError) {
+            unlink(path)
+            // Bind under a restrictive umask so the socket is never, even briefly,
+            // reachable with wider permissions than `mode`.
+            let old = umask(0o177)
+            let r = try withAddress(path) { addr, len in bind(fd, addr, len) }
+            umask(old)
+            if r < 0 { throw SystemError("bind", subject: path, errno: errno) }
+            _ = try syscallRetrying("chmod", subject: path) { chmod(path, mode) }
+            _ = try syscallRetrying("listen", subject: path) { Glibc.listen(fd, 128) }
+            return sock
+        } catch {
+            sock.close()
+            throw error
+        }
+    }
+
+    /// Accepts one connection (non-blocking, close-on-exec); nil when none is pending.
+    public static func accept(_ listener: FileDescriptor) -> FileDescriptor? {
+        while true {
+            let fd = cswisor_accept(listener.rawValue)
+            if fd >= 0 { return FileDescriptor(rawValue: fd) }
+            if errno == EINTR || errno == ECONNABORTED { continue }
+            return nil
+        }
+    }
+
+    /// Blocking connect, for the CLI.
+    public static func connect(path: String) throws(SystemError) -> FileDescriptor {
+        let fd = try syscallRetrying("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let r = try withAddress(path) { addr, len -> Int32 in
+            while true {
+                let r = Glibc.connect(fd, addr, len)
+                if r == 0 || errno != EINTR { return r }
+            }
+        }
+        if r < 0 {
+            let e = errno
+            Glibc.close(fd)
+            throw SystemError("connect", subject: path, errno: e)
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    public struct Credentials: Sendable { public var uid: uid_t; public var pid: pid_t }
+
+    public static func peerCredentials(_ fd: FileDescriptor) throws(SystemError) -> Credentials {
+        var uid: uid_t = 0
+        var pid: pid_t = 0
+        _ = try syscallRetrying("getsockopt(SO_PEERCRED)") { cswisor_peer_credentials(fd.rawValue, &uid, &pid) }
+        return Credentials(uid: uid, pid: pid)
+    }
+}
+
+/// An exclusive advisory lock held for the daemon's lifetime: two daemons on one home
+/// would fight over the socket and the apps. The kernel drops it when the holder dies,
+/// so a crashed daemon never leaves a stale lock.
+public enum DaemonLock {
+    public static func acquire(path: String) throws(SystemError) -> FileDescriptor? {
+        let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o600)
+        if flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 { return fd }
+        let e = errno
+        fd.close()
+        if e == EWOULDBLOCK { return nil }
+        throw SystemError("flock", subject: path, errno: e)
+    }
+}

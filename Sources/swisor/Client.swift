@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwisorCore
+import SwisorSystem
+
+/// A failure to report as one line on stderr, with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+/// The CLI's side of the control protocol: one connection, one request, one response.
+enum Client {
+    /// Sends `request` to the daemon of `home`. With `autostart`, a daemon that is not
+    /// running is started first (every command but kill, ping and list).
+    static func send(_ request: Request, home: Home = .fromEnvironment(), autostart: Bool) throws -> Response {
+        let fd: FileDescriptor
+        do {
+            fd = try UnixSocket.connect(path: home.socket)
+        } catch where error.errno == ENOENT || error.errno == ECONNREFUSED {
+            guard autostart else { throw NotRunning(home: home) }
+            try startDaemon(home: home)
+            fd = try waitForDaemon(home: home)
+        } catch {
+            throw CLIError("cannot reach the swisor daemon: \(error)")
+        }
+        defer { fd.close() }
+
+        var line = try Wire.encode(request)
+        line.append(UInt8(ascii: "\n"))
+        do {
+            try fd.writeAll(line)
+        } catch {
+            throw CLIError("cannot send the request to the daemon: \(error)")
+        }
+        var input: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while !input.contains(UInt8(ascii: "\n")) {
+            let n: Int
+            switch chunk.withUnsafeMutableBytes({ fd.readNonBlocking(into: $0) }) {
+            case .done(let count): n = count
+            case .endOfFile, .wouldBlock: n = 0
+            case .failed(let error): throw CLIError("lost the connection to the daemon: \(error)")
+            }
+            if n == 0 { break }
+            input.append(contentsOf: chunk[0..<n])
+        }
+        guard let newline = input.firstIndex(of: UInt8(ascii: "\n")) else {
+            throw CLIError("the daemon closed the connection without an answer (see \(home.daemonLog))")
+        }
+        let response: Response
+        do {
+            response = try Wire.decode(Response.self, from: input[..<newline])
+        } catch {
+            throw CLIError("unreadable answer from the daemon: \(Wire.describe(error))")
+        }
+        if !response.ok {
+            throw CLIError(response.error?.message ?? "the daemon refused the request")
+        }
+        return response
+    }
+
+    struct NotRunning: Error, CustomStringConvertible {
+        var home: Home
+        var description: String { "the swisor daemon is not running (no socket at \(home.socket))" }
+    }
+
+    /// Starts `swisor daemon` detached (its own session, output to daemon.log). The
+    /// daemon takes a lock, so two CLIs racing here still end up with one daemon.
+    private static func startDaemon(home: Home) throws {
+        do {
+            try home.prepare()
+        } catch {
+            throw CLIError("cannot prepare the swisor home: \(error)")
+        }
+        let logFD: FileDescriptor
+        do {
+            logFD = try FileDescriptor.open(home.daemonLog, O_WRONLY | O_APPEND | O_CREAT, mode: 0o600)
+        } catch {
+            throw CLIError("cannot open \(home.daemonLog): \(error)")
+        }
+        defer { logFD.close() }
+        var env = currentEnvironment()
+        env["SWISOR_HOME"] = home.root
+        do {
+            _ = try Spawner.spawn(SpawnRequest(
+                argv: [selfExecutable(), "daemon"], environment: env, cwd: "/",
+                stdout: logFD, stderr: logFD
+            ))
+        } catch {
+            throw CLIError("cannot start the swisor daemon: \(error)")
+        }
+    }
+
+    /// Waits (up to 10 s, a slow first start included) for the socket to accept.
+    private static func waitForDaemon(home: Home) throws -> FileDescriptor {
+        let deadline = monotonicMilliseconds() + 10_000
+        var pause: UInt32 = 1_000
+        while true {
+            if let fd = try? UnixSocket.connect(path: home.socket) { return fd }
+            if monotonicMilliseconds() > deadline {
+                throw CLIError("the swisor daemon did not start within 10 s (see \(home.daemonLog))")
+            }
+            usleep(pause)
+            pause = min(pause * 2, 50_000)
+        }
+    }
+
+    static func selfExecutable() -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return CommandLine.arguments[0]
+    }
+}
+
+func currentEnvironment() -> [String: String] {
+    var env: [String: String] = [:]
+    var p = environ
+    while let entry = p.pointee {
+        let s = String(cString: entry)
+        if let eq = s.firstIndex(of: "=") {
+            env[String(s[..<eq])] = String(s[s.index(after: eq)...])
+        }
+        p += 1
+    }
+    return env
+}
+
+func printErr(_ line: String) {
+    try? FileDescriptor.standardError.writeAll((line + "\n").utf8)
+}
+
+func printOut(_ text: String) {
+    try? FileDescriptor.standardOutput.writeAll(text.utf8)
+}

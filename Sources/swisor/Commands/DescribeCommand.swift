@@ -1,0 +1,74 @@
+import ArgumentParser
+import SwisorCore
+
+struct DescribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "Everything known about an app: options, processes, last exit, history, log files.",
+        aliases: ["show", "info"]
+    )
+
+    @Argument(help: "all, an app name, a namespace or an id.") var target: String
+    @Flag(help: "Print as JSON (environment values are left out unless --env is given).") var json = false
+    @Flag(help: "Include the app's environment (it often holds secrets).") var env = false
+
+    func run() throws {
+        var apps = try Client.send(Request(command: .describe, target: target), autostart: true).apps ?? []
+        if !env {
+            for i in apps.indices { apps[i].spec?.env = [:] }
+        }
+        if json {
+            printOut(try AppTable.json(apps))
+            return
+        }
+        for a in apps { printOut(render(a)) }
+    }
+
+    private func render(_ a: AppInfo) -> String {
+        var lines: [(String, String)] = [
+            ("status", Format.colored(a.status, a.status.rawValue) + (a.statusReason.map { " (\($0))" } ?? "")),
+            ("name", a.name), ("namespace", a.namespace), ("id", String(a.id)), ("instance", String(a.instance)),
+            ("pid", a.pid.map(String.init) ?? "-"),
+            ("uptime", a.uptimeMs.map(Format.duration) ?? "-"),
+            ("restarts", String(a.restarts)), ("unstable restarts", String(a.unstableRestarts)),
+            ("processes", String(a.processCount)), ("cpu", Format.percent(a.cpu)), ("memory", Format.bytes(a.memory)),
+            ("created", Format.time(ms: a.createdAt)),
+        ]
+        if let at = a.nextRestartAt { lines.append(("next restart", Format.time(ms: at))) }
+        if let e = a.lastExit {
+            lines.append(("last exit", "\(e.summary) at \(Format.time(ms: e.at)) after \(e.runMs) ms" + (e.requested ? " (requested)" : " (by itself)")))
+        }
+        if let s = a.spec {
+            lines += [
+                ("command", s.argv.map(ShellWords.quote).joined(separator: " ")), ("cwd", s.cwd),
+                ("instances", String(s.instances)), ("autorestart", String(s.autorestart)),
+                ("kill", "\(s.killSignal.name), SIGKILL after \(s.killTimeoutMs) ms, mode \(s.killMode.rawValue)"),
+                ("restart policy", "min_uptime \(s.minUptimeMs) ms, max_restarts \(s.maxRestarts), restart_delay \(s.restartDelayMs) ms"
+                    + (s.stopExitCodes.isEmpty ? "" : ", stop_exit_codes \(s.stopExitCodes.map(String.init).joined(separator: ","))")),
+            ]
+        }
+        if let l = a.logs {
+            lines.append(("out log", l.out ?? "-"))
+            lines.append(("error log", l.err ?? "-"))
+            if let c = l.combined { lines.append(("combined log", c)) }
+        }
+        var out = "── \(a.name) (id \(a.id)) " + String(repeating: "─", count: max(4, 40 - a.name.count)) + "\n"
+        let w = lines.map(\.0.count).max() ?? 0
+        for (k, v) in lines { out += "  " + k + String(repeating: " ", count: w - k.count) + "  " + v + "\n" }
+        if env, let s = a.spec {
+            out += "  environment:\n"
+            for k in s.env.keys.sorted() { out += "    \(k)=\(s.env[k]!)\n" }
+        }
+        if let ps = a.processes, !ps.isEmpty {
+            out += "  processes:\n"
+            for p in ps { out += "    \(p.pid) (parent \(p.ppid)) \(Format.bytes(p.rss))  \(p.command)\n" }
+        }
+        if let h = a.history, !h.isEmpty {
+            out += "  history:\n"
+            for e in h.suffix(15) {
+                out += "    \(Format.time(ms: e.at))  \(e.event)" + (e.reason.map { ": \($0)" } ?? "") + "\n"
+            }
+        }
+        return out
+    }
+}

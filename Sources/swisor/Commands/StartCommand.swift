@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import SwisorCore
+import SwisorSystem
+
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start the apps of an ecosystem file, a script, or known apps by target.",
+        discussion: """
+        swisor start ecosystem.json [--env production] [--only api,worker]
+            Starts the file's apps; apps already known by name are restarted with the
+            file's options. Nothing starts if the file has an error.
+        swisor start worker.py --name worker -- --queue jobs
+            Starts a script (interpreter chosen by extension) or a program in PATH;
+            words after `--` are its arguments. A command with spaces runs through /bin/sh.
+        swisor start api
+            Starts known apps that are not running (all, a name, a namespace or an id).
+        """
+    )
+
+    @Argument(help: "An ecosystem file (.json), a script or program, or a known app (all, name, namespace, id).")
+    var target: String
+
+    @Option(help: "App name (default: the script's base name without extension).") var name: String?
+    @Option(help: "Namespace of the app (default: default).") var namespace: String?
+    @Option(help: "Program that runs the script (default: by extension; none: run it directly).") var interpreter: String?
+    @Option(name: .customLong("interpreter-args"), help: "Arguments for the interpreter, before the script.") var interpreterArgs: String?
+    @Option(help: "Working directory of the app (default: the current directory).") var cwd: String?
+    @Option(name: [.customShort("i"), .long], help: "Number of instances, or max for one per CPU.") var instances: String?
+    @Option(help: "Use the env_<NAME> block of each app in the ecosystem file.") var env: String?
+    @Option(help: "Start only these apps of the ecosystem file (comma-separated names).") var only: String?
+    @Flag(name: .customLong("no-autorestart"), help: "Do not restart the app when it exits.") var noAutorestart = false
+    @Option(name: .customLong("kill-signal"), help: "Signal sent on stop (default SIGINT).") var killSignal: String?
+    @Option(name: .customLong("kill-timeout"), help: "Wait before SIGKILL on stop: ms, or with a unit (5s).") var killTimeout: String?
+    @Option(name: .customLong("max-restarts"), help: "Unstable runs in a row before the app is errored (default 16).") var maxRestarts: Int?
+    @Option(name: .customLong("min-uptime"), help: "A shorter run is unstable: ms, or with a unit (default 1s).") var minUptime: String?
+    @Option(name: .customLong("restart-delay"), help: "Wait before each automatic restart: ms, or with a unit.") var restartDelay: String?
+    @Flag(name: .customLong("merge-logs"), help: "One log file for all instances.") var mergeLogs = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: "File for the app's stdout.") var output: String?
+    @Option(name: [.customShort("e"), .customLong("error")], help: "File for the app's stderr.") var error: String?
+    @Option(name: [.customShort("l"), .customLong("log")], help: "File for stdout and stderr combined.") var log: String?
+    @Flag(help: "Print the started apps as JSON.") var json = false
+    @Argument(parsing: .postTerminator, help: "Arguments for the script (after --).") var scriptArgs: [String] = []
+
+    private var adHocFlagsGiven: Bool {
+        name != nil || namespace != nil || interpreter != nil || interpreterArgs != nil || cwd != nil
+            || instances != nil || noAutorestart || killSignal != nil || killTimeout != nil || maxRestarts != nil
+            || minUptime != nil || restartDelay != nil || mergeLogs || output != nil || error != nil || log != nil
+            || !scriptArgs.isEmpty
+    }
+
+    func validate() throws {
+        if let maxRestarts, maxRestarts < 0 { throw ValidationError("--max-restarts must be 0 or more") }
+    }
+
+    func run() throws {
+        let home = Home.fromEnvironment()
+        let cwdNow = Home.currentDirectory()
+        if target.hasSuffix(".config.js") || target.hasSuffix(".config.cjs") || target.hasSuffix(".config.mjs") {
+            throw CLIError("\(target): JavaScript ecosystem files are not read by swisor; convert it once to JSON with: node -e 'console.log(JSON.stringify(require(\"./\(target)\"), null, 2))' > ecosystem.json")
+        }
+        if target.hasSuffix(".json") {
+            if adHocFlagsGiven {
+                throw CLIError("with an ecosystem file, set options in the file; only --env and --only apply")
+            }
+            let path = Home.absolute(target, relativeTo: cwdNow)
+            guard let bytes = FileDescriptor.readSmallFile(path, limit: 16 << 20) else {
+                throw CLIError("\(target): cannot read the file: \(SystemError.describe(errno: errno))")
+            }
+            let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? cwdNow
+            let eco = try load { (options: inout EcosystemOptions) throws(ConfigError) -> Ecosystem in
+                options.source = target
+                options.directory = dir
+                options.envName = env
+                options.only = only.map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
+                return try Ecosystem.load(bytes: bytes, options: options)
+            }
+            return try submit(Request(command: .start, apps: eco.apps))
+        }
+        if only != nil || env != nil {
+            throw CLIError("--env and --only apply to ecosystem files only")
+        }
+        let isFile = access(Home.absolute(target, relativeTo: cwd.map { Home.absolute($0, relativeTo: cwdNow) } ?? cwdNow), F_OK) == 0
+        if isFile || target.contains(" ") || target.contains("/") || adHocFlagsGiven {
+            return try startScript(cwdNow: cwdNow)
+        }
+        // A known app, or else a program in PATH.
+        do {
+            try submit(Request(command: .start, target: target))
+        } catch let e as CLIError where e.description.hasPrefix("no app matches") {
+            if (try? Spawner.resolveProgram(target, cwd: cwdNow, path: currentEnvironment()["PATH"])) != nil {
+                return try startScript(cwdNow: cwdNow)
+            }
+            throw CLIError("\(e.description), and no file or program named \"\(target)\" exists")
+        }
+        _ = home
+    }
+
+    /// `swisor start <script> [flags] -- args`: the flags become an app object that goes
+    /// through the same loader as a file, so the rules and messages are the same.
+    private func startScript(cwdNow: String) throws {
+        var app: [(key: String, value: JSON)] = [("script", .string(target))]
+        func put(_ key: String, _ value: String?) { if let value { app.append((key, .string(value))) } }
+        put("name", name)
+        put("namespace", namespace)
+        put("interpreter", interpreter)
+        put("interpreter_args", interpreterArgs)
+        put("cwd", cwd)
+        if let instances { app.append(("instances", Int64(instances).map(JSON.int) ?? .string(instances))) }
+        if noAutorestart { app.append(("autorestart", .bool(false))) }
+        put("kill_signal", killSignal)
+        put("kill_timeout", killTimeout)
+        if let maxRestarts { app.append(("max_restarts", .int(Int64(maxRestarts)))) }
+        put("min_uptime", minUptime)
+        put("restart_delay", restartDelay)
+        if mergeLogs { app.append(("merge_logs", .bool(true))) }
+        put("out_file", output)
+        put("error_file", error)
+        put("log_file", log)
+        if !scriptArgs.isEmpty { app.append(("args", .array(scriptArgs.map(JSON.string)))) }
+        let eco = try load { (options: inout EcosystemOptions) throws(ConfigError) -> Ecosystem in
+            options.source = "command line"
+            options.directory = cwdNow
+            return try Ecosystem.load(json: .object(JSONObject(app)), options: options)
+        }
+        try submit(Request(command: .start, apps: eco.apps))
+    }
+
+    private func load(_ body: (inout EcosystemOptions) throws(ConfigError) -> Ecosystem) throws -> Ecosystem {
+        var options = EcosystemOptions(
+            source: "", directory: "/", baseEnv: currentEnvironment(),
+            cpuCount: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
+            logDirectory: Home.fromEnvironment().logs,
+            fileExists: { access($0, F_OK) == 0 }
+        )
+        do {
+            let eco = try body(&options)
+            for w in eco.warnings { printErr("swisor: warning: \(w)") }
+            return eco
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    private func submit(_ request: Request) throws {
+        let response = try Client.send(request, autostart: true)
+        let apps = response.apps ?? []
+        if json {
+            printOut(try AppTable.json(apps))
+        } else {
+            for m in response.messages ?? [] { printOut(m + "\n") }
+            printOut(AppTable.render(apps))
+        }
+        let failed = apps.filter { $0.status == .errored }
+        if !failed.isEmpty {
+            throw CLIError(failed.map { "\($0.name) (id \($0.id)): \($0.statusReason ?? "errored")" }.joined(separator: "; "))
+        }
+    }
+}
