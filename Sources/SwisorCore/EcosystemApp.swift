@@ -41,6 +41,7 @@ struct EcosystemAppReader {
 
         // Interpreter and script, as PM2's prepareAppConf and resolveInterpreter.
         var interpreter: String? = nil
+        // "none" (run directly) still counts as a choice: no interpreter by extension.
         var explicitInterpreter = false
         if let (key, value) = given["interpreter"] {
             let text = try string(key, value, expected: "a program name or path, or \"none\"")
@@ -64,9 +65,10 @@ struct EcosystemAppReader {
         let exists = options.fileExists(candidate)
         let script: String
         var shell = false
-        if !explicitInterpreter && !exists && scriptText.contains(where: { $0 == " " || $0 == "\t" }) {
-            // A command line (`npm run start`): run by /bin/sh -c. A path with a blank that
-            // exists, or one given with an interpreter, is still a path.
+        if interpreter == nil && !exists && scriptText.contains(where: { $0 == " " || $0 == "\t" }) {
+            // A command line (`npm run start`), also with "interpreter": "none": run by
+            // /bin/sh -c. A path with a blank that exists, or one given to an interpreter,
+            // is still a path.
             shell = true
             script = scriptText
         } else if exists || expanded.contains("/") {

@@ -167,13 +167,12 @@ public final class Daemon {
                 return reply(.failure(.badRequest, "\(request.command.rawValue) needs a target"), nil)
             }
             if found.isEmpty { return reply(noMatch(target), nil) }
-            let done: () -> Void = { [unowned self] in
+            let done: () -> Void = {
                 if request.command == .delete {
                     reply(Response(apps: [], messages: found.map { "deleted \($0.spec.name) (id \($0.id))" }), nil)
                 } else {
                     reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
                 }
-                _ = self
             }
             switch request.command {
             case .restart: supervisor.restart(found, completion: done)

@@ -97,7 +97,10 @@ final class PipeReader {
         self.stream = stream
         self.route = route
         try fd.setNonBlocking()
-        try loop.register(fd) { [unowned self] _ in self.readable() }
+        // The loop owns a registered reader (a strong capture, released by unregister
+        // in close()): a pipe of a previous run keeps draining after a restart even
+        // though the instance already holds the new run's readers.
+        try loop.register(fd) { _ in self.readable() }
     }
 
     private func readable() {

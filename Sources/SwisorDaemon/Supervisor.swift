@@ -236,10 +236,9 @@ public final class Supervisor {
             inst.lastSampleMono = 0
             containment.started(unit: inst.id, pid: pid)
             do {
-                inst.pipes = [
-                    try PipeReader(loop: loop, fd: out.readEnd, stream: .out, route: inst.logs, buffer: readBuffer),
-                    try PipeReader(loop: loop, fd: err.readEnd, stream: .err, route: inst.logs, buffer: readBuffer),
-                ]
+                inst.pipes.removeAll { !$0.isOpen }
+                inst.pipes.append(try PipeReader(loop: loop, fd: out.readEnd, stream: .out, route: inst.logs, buffer: readBuffer))
+                inst.pipes.append(try PipeReader(loop: loop, fd: err.readEnd, stream: .err, route: inst.logs, buffer: readBuffer))
             } catch {
                 log.warning("app \(inst.spec.name) (id \(inst.id)): cannot watch its output: \(error)")
             }
@@ -312,7 +311,8 @@ public final class Supervisor {
                 inst.status = .waitingRestart
                 inst.nextRestartAt = wallClockMilliseconds() + Int64(delay)
                 inst.record("waiting restart", "\(reason); restart in \(delay) ms")
-                inst.restartTimer = loop.schedule(afterMilliseconds: Int64(delay)) { [unowned self, unowned inst] in
+                inst.restartTimer = loop.schedule(afterMilliseconds: Int64(delay)) { [unowned self, weak inst] in
+                    guard let inst else { return }
                     inst.restartTimer = nil
                     inst.nextRestartAt = nil
                     guard inst.desired == .run, inst.status == .waitingRestart else { return }
@@ -346,8 +346,8 @@ public final class Supervisor {
             inst.status = .stopping
         }
         let timeout = Int64(max(0, inst.spec.killTimeoutMs))
-        inst.termination?.killTimer = loop.schedule(afterMilliseconds: timeout) { [unowned self, unowned inst] in
-            guard inst.termination != nil else { return }
+        inst.termination?.killTimer = loop.schedule(afterMilliseconds: timeout) { [unowned self, weak inst] in
+            guard let inst, inst.termination != nil else { return }
             inst.termination?.killTimer = nil
             inst.termination?.killing = true
             if inst.pid != nil || !self.containment.members(of: inst.id).isEmpty {
@@ -389,7 +389,6 @@ public final class Supervisor {
         guard let t = inst.termination else { return }
         loop.cancel(t.killTimer)
         inst.termination = nil
-        inst.closePipesIfDrained()
         let waiters = inst.waiters
         inst.waiters = []
 
@@ -486,14 +485,6 @@ public final class Supervisor {
             inst.memory = 0
             inst.processCount = 0
         }
-    }
-}
-
-extension Instance {
-    /// Pipes are closed when the instance is stopped for good; for a restart the old
-    /// pipes drain until EOF by themselves (the last writer is gone by now).
-    func closePipesIfDrained() {
-        pipes.removeAll { !$0.isOpen }
     }
 }
 

@@ -1,0 +1,184 @@
+import Foundation
+import SwisorCore
+import SwisorSystem
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bad input and failures: clear one-line errors, nothing half-started, a daemon that
+/// keeps serving.
+@Suite(.serialized)
+struct FailureTests {
+    @Test func missingProgramIsErroredWithItsErrno() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "ghost", "script": "/nonexistent/program"}]}"#)
+        let r = h.run(["start", eco])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("No such file or directory (ENOENT)"), "\(r.stderr)")
+        let ghost = try #require(try h.app("ghost"))
+        #expect(ghost.status == .errored)
+        #expect(ghost.pid == nil)
+        #expect(ghost.statusReason?.contains("ENOENT") == true)
+    }
+
+    @Test func notExecutableAndBadCwdAreErrored() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let plain = try h.file("plain", "not a program\n")
+        let eco = try h.file("eco.json", """
+        {"apps": [{"name": "noexec", "script": "\(plain)", "interpreter": "none"},
+                  {"name": "nocwd", "script": "/bin/sleep", "args": "1000", "cwd": "/nonexistent/dir"}]}
+        """)
+        let r = h.run(["start", eco])
+        #expect(r.status != 0)
+        let noexec = try #require(try h.app("noexec"))
+        #expect(noexec.status == .errored)
+        #expect(noexec.statusReason?.contains("EACCES") == true, "\(String(describing: noexec.statusReason))")
+        let nocwd = try #require(try h.app("nocwd"))
+        #expect(nocwd.status == .errored)
+        #expect(nocwd.statusReason?.contains("/nonexistent/dir") == true)
+        #expect(nocwd.statusReason?.contains("ENOENT") == true)
+    }
+
+    @Test func malformedFilesStartNothing() throws {
+        let h = try Harness(startDaemon: false)
+        defer { h.shutdown() }
+        let syntax = try h.file("syntax.json", "{\"apps\": [\n  {\"name\": \"a\", \"script\": \"x\"\n]}\n")
+        var r = h.run(["start", syntax])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("syntax.json"), "\(r.stderr)")
+        #expect(r.stderr.contains("line 3"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+
+        let semantic = try h.file("semantic.json", """
+        {"apps": [{"name": "good", "script": "/bin/sleep", "args": "1000"},
+                  {"name": "bad", "script": "/bin/sleep", "max_restarts": "ten"}]}
+        """)
+        r = h.run(["start", semantic])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("semantic.json"), "\(r.stderr)")
+        #expect(r.stderr.contains("apps[1].max_restarts"), "\(r.stderr)")
+
+        let badName = try h.file("name.json", #"{"apps": [{"name": "../etc", "script": "/bin/sleep"}]}"#)
+        r = h.run(["start", badName])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("apps[0].name"), "\(r.stderr)")
+
+        // Nothing started: the daemon was not even needed.
+        #expect(!h.run(["ping"]).ok)
+        #expect(try h.list().isEmpty)
+    }
+
+    @Test func crashLoopEndsInErrored() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        try h.script("crash.sh", "echo run >> runs\nexit 3\n")
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "crash", "script": "./crash.sh", "max_restarts": 3, "min_uptime": 5000}]}"#)
+        _ = h.run(["start", eco])
+        try h.waitUntil("the crash loop gives up", timeout: 20) { try h.app("crash")?.status == .errored }
+        let a = try #require(try h.app("crash"))
+        #expect(a.unstableRestarts == 3)
+        #expect(a.restarts == 2)
+        #expect(a.lastExit?.code == 3)
+        #expect(h.read("runs").split(separator: "\n").count == 3)
+        #expect(a.statusReason?.contains("max_restarts 3") == true)
+    }
+
+    @Test func exitWithoutAutorestartIsStopped() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        try h.script("job.sh", "echo done\nexit 0\n")
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "job", "script": "./job.sh", "autorestart": false}]}"#)
+        _ = h.run(["start", eco])
+        try h.waitUntil("the job exits") { try h.app("job")?.status == .stopped }
+        let a = try #require(try h.app("job"))
+        #expect(a.restarts == 0)
+        #expect(a.lastExit?.code == 0)
+        #expect(a.lastExit?.requested == false)
+        #expect(a.statusReason?.contains("exited by itself") == true)
+    }
+
+    @Test func anotherUserIsRefusedBySOPeerCred() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        guard getuid() == 0 else {
+            print("skipped: needs root to run the CLI as another uid (uid \(getuid()))")
+            return
+        }
+        // nobody (65534) keeps CAP_DAC_OVERRIDE so it gets past the 0700 home and the
+        // 0600 socket: what is tested is the daemon's own uid check.
+        let r = h.run(["list"], prefix: [
+            "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=+dac_override", "--ambient-caps=+dac_override",
+        ])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("uid 65534 may not control this swisor daemon"), "\(r.status): \(r.stderr)")
+        #expect(h.run(["ping"]).ok, "the daemon keeps serving")
+    }
+
+    @Test func garbageOnTheSocketDoesNotHurtTheDaemon() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        for payload in ["nonsense\n", "{\"v\": 1, \"command\": \"explode\"}\n", "{\"v\": 99, \"command\": \"ping\"}\n", "{}\n", "[1,2\n"] {
+            let fd = try UnixSocket.connect(path: h.home + "/swisor.sock")
+            try fd.writeAll(Array(payload.utf8))
+            var reply = [UInt8]()
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buf.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                reply += buf[0..<n]
+            }
+            fd.close()
+            let response = try JSONDecoder().decode(Response.self, from: Data(reply))
+            #expect(!response.ok)
+            if payload.contains("99") { #expect(response.error?.code == .versionMismatch) }
+        }
+        // A client that connects and closes at once, and one that says nothing.
+        try UnixSocket.connect(path: h.home + "/swisor.sock").close()
+        let silent = try UnixSocket.connect(path: h.home + "/swisor.sock")
+        defer { silent.close() }
+        #expect(h.run(["ping"]).ok)
+    }
+
+    @Test func daemonStartsOnDemandButNotForListPingKill() throws {
+        let h = try Harness(startDaemon: false)
+        defer { h.shutdown() }
+        #expect(!h.run(["ping"]).ok)
+        #expect(h.run(["list"]).ok)
+        #expect(h.run(["kill"]).ok)
+        #expect(!FileManager.default.fileExists(atPath: h.home + "/swisor.sock"))
+        let s = try h.script("s.sh", "exec sleep 1000\n")
+        try h.must(["start", s])
+        let ping = try h.must(["ping", "--json"])
+        let info = try JSONDecoder().decode(PingInfo.self, from: Data(ping.stdout.utf8))
+        #expect(info.containment == "process-tree")
+        #expect(h.daemonPID == info.pid)
+        h.track(try #require(try h.app("s")?.pid))
+        // Home and socket modes.
+        var st = stat()
+        stat(h.home, &st)
+        #expect(st.st_mode & 0o777 == 0o700)
+        stat(h.home + "/swisor.sock", &st)
+        #expect(st.st_mode & 0o777 == 0o600)
+    }
+
+    @Test func logsCommandPrintsTheLastLines() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        try h.script("talk.sh", "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done\necho done > state\nexec sleep 1000\n")
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "talk", "script": "./talk.sh"}]}"#)
+        try h.must(["start", eco])
+        h.track(try #require(try h.app("talk")?.pid))
+        try h.waitUntil("the output reached the log files") {
+            h.read(h.home + "/logs/talk-out.log").contains("out5") && h.read(h.home + "/logs/talk-error.log").contains("err5")
+        }
+        let out = try h.must(["logs", "talk", "--lines", "2", "--out", "--nostream"]).stdout
+        #expect(out == "0|talk|out| out4\n0|talk|out| out5\n")
+        let err = try h.must(["logs", "talk", "--lines", "1", "--err", "--nostream"]).stdout
+        #expect(err == "0|talk|err| err5\n")
+    }
+}
