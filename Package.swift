@@ -35,6 +35,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SwisorCoreTests", dependencies: ["SwisorCore"]),
+        .testTarget(name: "SwisorDaemonTests", dependencies: ["SwisorCore", "SwisorSystem", "SwisorDaemon"]),
         .testTarget(name: "SwisorIntegrationTests", dependencies: ["SwisorCore", "SwisorSystem"]),
     ],
     swiftLanguageModes: [.v6]
