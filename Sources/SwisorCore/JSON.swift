@@ -465,24 +465,33 @@ private struct JSONParser {
                 // A high surrogate must be followed by an escaped low one: together they are
                 // one scalar outside the Basic Multilingual Plane.
                 guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u")
-                else { throw error("unpaired UTF-16 surrogate \\u\(JSONParser.hex4(first)) in a string", at: escapeStart) }
+                else { throw unpairedSurrogate(first, at: escapeStart) }
                 let secondStart = pos
                 pos += 2
                 let second = try readHex4(escapeStart: secondStart)
                 guard (0xDC00...0xDFFF).contains(second) else {
-                    throw error("unpaired UTF-16 surrogate \\u\(JSONParser.hex4(first)) in a string", at: escapeStart)
+                    throw unpairedSurrogate(first, at: escapeStart)
                 }
                 scalar = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
             } else if (0xDC00...0xDFFF).contains(first) {
-                throw error("unpaired UTF-16 surrogate \\u\(JSONParser.hex4(first)) in a string", at: escapeStart)
+                throw unpairedSurrogate(first, at: escapeStart)
             }
             // Surrogates were handled above, so this is always a valid scalar.
             let unicodeScalar = Unicode.Scalar(scalar) ?? "\u{FFFD}"
             buffer.append(contentsOf: UTF8.encode(unicodeScalar)!)
         default:
-            let shown = (0x21..<0x7F).contains(c) ? "'\\" + String(UnicodeScalar(c)) + "'" : "'\\' followed by \(describe(escapeStart + 1))"
+            let shown =
+                (0x21..<0x7F).contains(c)
+                ? "'\\" + String(UnicodeScalar(c)) + "'"
+                : "'\\' followed by \(describe(escapeStart + 1))"
             throw error("invalid escape \(shown) in a string", at: escapeStart)
         }
+    }
+
+    /// Swift strings hold Unicode scalars only, so a lone surrogate (legal in JSON's grammar,
+    /// but no character) cannot be kept; refusing it beats replacing it silently.
+    private func unpairedSurrogate(_ unit: UInt32, at offset: Int) -> JSONSyntaxError {
+        error("unpaired UTF-16 surrogate \\u\(JSONParser.hex4(unit)) in a string", at: offset)
     }
 
     private mutating func readHex4(escapeStart: Int) throws(JSONSyntaxError) -> UInt32 {
@@ -553,7 +562,9 @@ private struct JSONParser {
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             integral = false
             pos += 1
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("expected a digit after the decimal point") }
+            guard pos < bytes.count, isDigit(bytes[pos]) else {
+                throw error("expected a digit after the decimal point")
+            }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {

@@ -29,10 +29,14 @@ enum Client {
 
         var line = try Wire.encode(request)
         line.append(UInt8(ascii: "\n"))
+        // The daemon may answer and close before reading (a refused uid): the write
+        // then fails with EPIPE, but its answer is waiting to be read, so read it.
+        signal(SIGPIPE, SIG_IGN)
+        var sendError: SystemError?
         do {
             try fd.writeAll(line)
         } catch {
-            throw CLIError("cannot send the request to the daemon: \(error)")
+            sendError = error
         }
         var input: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -41,12 +45,15 @@ enum Client {
             switch chunk.withUnsafeMutableBytes({ fd.readNonBlocking(into: $0) }) {
             case .done(let count): n = count
             case .endOfFile, .wouldBlock: n = 0
-            case .failed(let error): throw CLIError("lost the connection to the daemon: \(error)")
+            case .failed(let error):
+                if error.errno == ECONNRESET && !input.isEmpty { n = 0; break }
+                throw CLIError("lost the connection to the daemon: \(error)")
             }
             if n == 0 { break }
             input.append(contentsOf: chunk[0..<n])
         }
         guard let newline = input.firstIndex(of: UInt8(ascii: "\n")) else {
+            if let sendError { throw CLIError("cannot send the request to the daemon: \(sendError)") }
             throw CLIError("the daemon closed the connection without an answer (see \(home.daemonLog))")
         }
         let response: Response

@@ -115,7 +115,7 @@ struct FailureTests {
             "--inh-caps=+dac_override", "--ambient-caps=+dac_override",
         ])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("uid 65534 may not control this swisor daemon"), "\(r.status): \(r.stderr)")
+        #expect(r.stderr.contains("uid 65534 may not control this swisor daemon"), "status \(r.status), stderr \(r.stderr), stdout \(r.stdout)")
         #expect(h.run(["ping"]).ok, "the daemon keeps serving")
     }
 
