@@ -1,6 +1,6 @@
 /// The rule for app names (and namespaces, which targets share with names).
 ///
-/// A name is used as a file name (`<name>-out.log`, `<name>-<id>-error.log`), as a cgroup
+/// A name is used as a file name (`<name>-out.log`, `<name>-error-<id>.log`), as a cgroup
 /// directory name, and as a command target, so it must be safe in all three places:
 /// - ASCII letters, digits, `.`, `_` and `-` only: no `/` (a path), no blank or quote (a
 ///   shell user would have to quote it), no newline (cgroup names refuse it, and it would

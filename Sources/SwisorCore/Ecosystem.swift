@@ -138,6 +138,13 @@ public struct Ecosystem: Sendable, Equatable {
             apps.append((spec, reader.warnings))
         }
 
+        // PM2 ignores an --env that matches nothing; a typo then silently runs with the
+        // development settings, so say so.
+        if let envName = options.envName,
+           !entries.contains(where: { $0.value.objectValue?["env_" + envName] != nil }) {
+            fileWarnings.append("\(source): --env \(envName): no app has an env_\(envName) block; only `env` applies")
+        }
+
         // After validation, so that an error anywhere in the file is reported whatever is selected.
         if let only = options.only {
             let missing = only.filter { pathOfName[$0] == nil }

@@ -24,11 +24,12 @@ public enum RestartPolicy {
         let unstableRuns = unstable ? unstableRunsBefore + 1 : 0
 
         // A death by a signal swisor did not send is never a clean exit.
+        // The count is about restarts: an exit that is not restarted leaves it at 0.
         if let code = exit.code, spec.stopExitCodes.contains(code) {
-            return Outcome(decision: .stop(reason: "exited with code \(code), listed in stop_exit_codes"), unstableRuns: unstableRuns)
+            return Outcome(decision: .stop(reason: "exited with code \(code), listed in stop_exit_codes"), unstableRuns: 0)
         }
         if !spec.autorestart {
-            return Outcome(decision: .stop(reason: "\(exit.summary), autorestart is off"), unstableRuns: unstableRuns)
+            return Outcome(decision: .stop(reason: "\(exit.summary), autorestart is off"), unstableRuns: 0)
         }
         if unstable && unstableRuns >= spec.maxRestarts {
             let reason = "\(exit.summary) after \(exit.runMs) ms; \(unstableRuns) unstable runs in a row (max_restarts \(spec.maxRestarts), min_uptime \(spec.minUptimeMs) ms)"

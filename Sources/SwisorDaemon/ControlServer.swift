@@ -20,6 +20,9 @@ final class ControlServer {
         var afterFlush: (() -> Void)?
         var idleTimer: EventLoop.TimerID?
         var answered = false
+        /// A peer of another uid: answered `forbidden` once its request has arrived
+        /// (answering before reading would reset the connection for some clients).
+        var refused = false
         init(fd: FileDescriptor, peer: UnixSocket.Credentials) {
             self.fd = fd
             self.peer = peer
@@ -74,8 +77,7 @@ final class ControlServer {
             // mode is the first fence, this is the second.
             if peer.uid != ownUID && peer.uid != 0 {
                 log.warning("refused a connection from uid \(peer.uid) (pid \(peer.pid))")
-                respond(c, .failure(.forbidden, "uid \(peer.uid) may not control this swisor daemon (it serves uid \(ownUID) and root)"), nil)
-                continue
+                c.refused = true
             }
             c.idleTimer = loop.schedule(afterMilliseconds: ControlServer.requestTimeoutMs) { [unowned self, weak c] in
                 guard let c, !c.answered else { return }
@@ -117,7 +119,8 @@ final class ControlServer {
                 process(c, line)
                 return
             }
-            if c.input.count > ControlProtocol.maxMessageBytes {
+            // A refused peer gets no more than a small buffer of our memory.
+            if c.input.count > (c.refused ? 64 * 1024 : ControlProtocol.maxMessageBytes) {
                 c.answered = true
                 respond(c, .failure(.badRequest, "request larger than \(ControlProtocol.maxMessageBytes) bytes"), nil)
                 return
@@ -126,6 +129,10 @@ final class ControlServer {
     }
 
     private func process(_ c: Connection, _ line: ArraySlice<UInt8>) {
+        if c.refused {
+            respond(c, .failure(.forbidden, "uid \(c.peer.uid) may not control this swisor daemon (it serves uid \(ownUID) and root)"), nil)
+            return
+        }
         let request: Request
         do {
             request = try Wire.decode(Request.self, from: line)

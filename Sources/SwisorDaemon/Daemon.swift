@@ -148,7 +148,16 @@ public final class Daemon {
             let target = request.target ?? "all"
             let found = supervisor.resolve(target)
             if found.isEmpty && target != "all" { return reply(noMatch(target), nil) }
-            reply(Response(apps: supervisor.describe(found)), nil)
+            if request.command == .logs {
+                // Only what a log reader needs: no environment, no /proc walk.
+                reply(Response(apps: found.map {
+                    var info = $0.info(detailed: false, snapshot: [])
+                    info.logs = $0.logs.paths
+                    return info
+                }), nil)
+            } else {
+                reply(Response(apps: supervisor.describe(found)), nil)
+            }
 
         case .start:
             if let specs = request.apps {
@@ -169,7 +178,9 @@ public final class Daemon {
             if found.isEmpty { return reply(noMatch(target), nil) }
             let done: () -> Void = {
                 if request.command == .delete {
-                    reply(Response(apps: [], messages: found.map { "deleted \($0.spec.name) (id \($0.id))" }), nil)
+                    // The deleted apps as they were last (stopped), for --json readers.
+                    reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) },
+                                   messages: found.map { "deleted \($0.spec.name) (id \($0.id))" }), nil)
                 } else {
                     reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
                 }

@@ -100,12 +100,15 @@ public final class Supervisor {
         group.arm()
     }
 
+    /// A relaunch for `start <target>`: a start, not a restart, so it is not counted.
+    static let startReason = "start"
+
     /// `start <target>`: starts what is not running; leaves running instances alone.
     func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
         let group = Countdown(completion)
         for inst in targets where inst.pid == nil || inst.desired != .run {
             group.enter()
-            restart(inst, reason: "manual") { group.leave() }
+            restart(inst, reason: Supervisor.startReason) { group.leave() }
         }
         group.arm()
     }
@@ -394,6 +397,8 @@ public final class Supervisor {
 
         switch inst.desired {
         case .delete:
+            inst.status = .stopped
+            inst.statusReason = "deleted"
             inst.closePipes()
             inst.logs.close()
             instances[inst.id] = nil
@@ -406,8 +411,12 @@ public final class Supervisor {
             if let reason = inst.relaunchReason {
                 // A manual restart is a fresh start for the crash-loop count (SEMANTICS.md).
                 inst.unstableRuns = 0
-                inst.restarts += 1
-                launch(inst, event: "restart", reason: reason)
+                if reason == Supervisor.startReason {
+                    launch(inst, event: "start", reason: nil)
+                } else {
+                    inst.restarts += 1
+                    launch(inst, event: "restart", reason: reason)
+                }
             } else if let exit = inst.pendingExit {
                 inst.pendingExit = nil
                 applyRestartPolicy(inst, exit: exit)

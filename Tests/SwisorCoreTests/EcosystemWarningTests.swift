@@ -101,8 +101,11 @@ struct EcosystemWarningTests {
             try F.warnings(#""script": "a.js", "kill_mode": "group", "treekill": false"#)
                 == [#"eco.json: treekill: conflicts with `kill_mode` "group", which is used"#])
         #expect(try F.warnings(#""script": "a.js", "kill_mode": "mixed", "treekill": false"#) == [])
-        // An env_ section for another name is not unused by mistake: nothing to say.
-        #expect(try F.warnings(#""script": "a.js", "env_production": {"A": "1"}, "env_test": {}"#, envName: "dev") == [])
+        // An env_ section for another name is not unused by mistake: nothing to say about
+        // it; but an --env that matches no section at all is most likely a typo.
+        #expect(try F.warnings(#""script": "a.js", "env_production": {"A": "1"}, "env_test": {}"#, envName: "test") == [])
+        #expect(try F.warnings(#""script": "a.js", "env_production": {"A": "1"}, "env_test": {}"#, envName: "dev")
+            == ["eco.json: --env dev: no app has an env_dev block; only `env` applies"])
     }
 
     @Test func topLevelKeys() throws {

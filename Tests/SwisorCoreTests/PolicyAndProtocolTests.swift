@@ -48,8 +48,9 @@ import Testing
 
     @Test func stopExitCodesAndAutorestart() {
         let s = spec { $0.stopExitCodes = [0, 2] }
-        #expect(RestartPolicy.decide(spec: s, exit: exit(code: 2, runMs: 5000), unstableRunsBefore: 0).decision
-            == .stop(reason: "exited with code 2, listed in stop_exit_codes"))
+        let listed = RestartPolicy.decide(spec: s, exit: exit(code: 2, runMs: 10), unstableRunsBefore: 4)
+        #expect(listed.decision == .stop(reason: "exited with code 2, listed in stop_exit_codes"))
+        #expect(listed.unstableRuns == 0, "an exit that is not restarted does not count as unstable")
         // A death by signal is never a clean exit, even with 0 listed (PM2 reports it as 0).
         #expect(RestartPolicy.decide(spec: s, exit: exit(signal: "SIGKILL", runMs: 5000), unstableRunsBefore: 0).decision
             == .restart(afterMs: 0))
@@ -113,5 +114,15 @@ import Testing
         #expect(s.argv == ["/srv/app.py", "--port", "80"])
         s = AppSpec(name: "a", script: "node server.js | tee x", args: ["it's"], shell: true, cwd: "/")
         #expect(s.argv == ["/bin/sh", "-c", "node server.js | tee x 'it'\\''s'"])
+    }
+}
+
+@Suite struct EnvSelectionWarningTests {
+    @Test func anEnvThatMatchesNoBlockIsWarnedAbout() throws {
+        let eco = try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "env_production": {"X": "1"}}]}"#, envName: "prodution")
+        #expect(eco.warnings.contains("eco.json: --env prodution: no app has an env_prodution block; only `env` applies"))
+        let ok = try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "env_production": {"X": "1"}}]}"#, envName: "production")
+        #expect(!ok.warnings.contains { $0.contains("--env") })
+        #expect(ok.apps[0].env["X"] == "1")
     }
 }

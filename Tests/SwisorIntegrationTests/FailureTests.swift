@@ -96,6 +96,7 @@ struct FailureTests {
         try h.waitUntil("the job exits") { try h.app("job")?.status == .stopped }
         let a = try #require(try h.app("job"))
         #expect(a.restarts == 0)
+        #expect(a.unstableRestarts == 0, "a job that is not restarted is not unstable")
         #expect(a.lastExit?.code == 0)
         #expect(a.lastExit?.requested == false)
         #expect(a.statusReason?.contains("exited by itself") == true)

@@ -60,12 +60,17 @@ struct LifecycleTests {
         #expect(!Harness.alive(webAfter.pid!))
         #expect(try h.list().filter { $0.name == "worker" }.allSatisfy { $0.isOnline })
 
-        // start <name> starts it again.
+        // start <name> starts it again; a start is not a restart.
         try h.must(["start", "web"])
-        #expect(try h.app("web")?.isOnline == true)
+        let again = try #require(try h.app("web"))
+        #expect(again.isOnline)
+        #expect(again.restarts == 1)
+        h.track(again.pid!)
 
-        // Delete by id, then all.
-        try h.must(["delete", "1"])
+        // Delete by id (the JSON names what was deleted), then all.
+        let deleted = try JSONDecoder().decode([AppInfo].self, from: Data(try h.must(["delete", "1", "--json"]).stdout.utf8))
+        #expect(deleted.map(\.id) == [1])
+        #expect(deleted.first?.status == .stopped)
         #expect(try h.list().map(\.id) == [0, 2])
         try h.must(["delete", "all"])
         #expect(try h.list().isEmpty)

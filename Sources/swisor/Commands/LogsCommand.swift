@@ -12,7 +12,7 @@ struct LogsCommand: ParsableCommand {
         discussion: "Each line is prefixed with `<id>|<name>|out` or `<id>|<name>|err`. Without a target, every app."
     )
 
-    @Argument(help: "all, an app name, a namespace or an id (default: all).") var target: String = "all"
+    @Argument(help: "all, an app name, a namespace or an id.") var target: String = "all"
     @Option(name: .long, help: "How many lines to print from the end of each file.") var lines: Int = 15
     @Flag(help: "Only the error stream.") var err = false
     @Flag(help: "Only the output stream.") var out = false

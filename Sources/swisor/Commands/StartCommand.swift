@@ -29,7 +29,7 @@ struct StartCommand: ParsableCommand {
     @Option(help: "Program that runs the script (default: by extension; none: run it directly).") var interpreter: String?
     @Option(name: .customLong("interpreter-args"), help: "Arguments for the interpreter, before the script.") var interpreterArgs: String?
     @Option(help: "Working directory of the app (default: the current directory).") var cwd: String?
-    @Option(name: [.customShort("i"), .long], help: "Number of instances, or max for one per CPU.") var instances: String?
+    @Option(name: [.customShort("i"), .long], help: "Number of instances: N, max or 0 (one per CPU), or -N (CPUs minus N).") var instances: String?
     @Option(help: "Use the env_<NAME> block of each app in the ecosystem file.") var env: String?
     @Option(help: "Start only these apps of the ecosystem file (comma-separated names).") var only: String?
     @Flag(name: .customLong("no-autorestart"), help: "Do not restart the app when it exits.") var noAutorestart = false
