@@ -85,7 +85,7 @@ public final class Supervisor {
                     restart(inst, reason: "manual") { group.leave() }
                 } else {
                     group.enter()
-                    delete(inst) { group.leave() }
+                    settle(inst, desired: .delete) { group.leave() }
                 }
             }
             if !existing.isEmpty {
@@ -105,37 +105,29 @@ public final class Supervisor {
 
     /// `start <target>`: starts what is not running; leaves running instances alone.
     func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
-        let group = Countdown(completion)
-        for inst in targets where inst.pid == nil || inst.desired != .run {
-            group.enter()
-            restart(inst, reason: Supervisor.startReason) { group.leave() }
-        }
-        group.arm()
+        let idle = targets.filter { $0.pid == nil || $0.desired != .run }
+        forEach(idle, completion) { self.restart($0, reason: Supervisor.startReason, then: $1) }
     }
 
     func restart(_ targets: [Instance], completion: @escaping () -> Void) {
-        let group = Countdown(completion)
-        for inst in targets {
-            group.enter()
-            restart(inst, reason: "manual") { group.leave() }
-        }
-        group.arm()
+        forEach(targets, completion) { self.restart($0, reason: "manual", then: $1) }
     }
 
     func stop(_ targets: [Instance], completion: @escaping () -> Void) {
-        let group = Countdown(completion)
-        for inst in targets {
-            group.enter()
-            stop(inst) { group.leave() }
-        }
-        group.arm()
+        forEach(targets, completion) { self.settle($0, desired: .stop, then: $1) }
     }
 
     func delete(_ targets: [Instance], completion: @escaping () -> Void) {
+        forEach(targets, completion) { self.settle($0, desired: .delete, then: $1) }
+    }
+
+    /// Runs `operation` on every instance; `completion` once all have called back.
+    private func forEach(_ targets: [Instance], _ completion: @escaping () -> Void,
+                         _ operation: (Instance, @escaping () -> Void) -> Void) {
         let group = Countdown(completion)
         for inst in targets {
             group.enter()
-            delete(inst) { group.leave() }
+            operation(inst) { group.leave() }
         }
         group.arm()
     }
@@ -156,22 +148,16 @@ public final class Supervisor {
     }
 
     private func restart(_ inst: Instance, reason: String, then done: @escaping () -> Void) {
-        inst.desired = .run
-        inst.relaunchReason = reason
-        cancelScheduledRestart(inst)
-        terminate(inst, requested: true, then: done)
+        settle(inst, desired: .run, relaunchReason: reason, then: done)
     }
 
-    private func stop(_ inst: Instance, then done: @escaping () -> Void) {
-        inst.desired = .stop
-        inst.relaunchReason = nil
-        cancelScheduledRestart(inst)
-        terminate(inst, requested: true, then: done)
-    }
-
-    private func delete(_ inst: Instance, then done: @escaping () -> Void) {
-        inst.desired = .delete
-        inst.relaunchReason = nil
+    /// Every user request on one instance: record what is wanted, drop a scheduled
+    /// restart, and end the current processes; `finishTermination` then acts on
+    /// `desired` (and `relaunchReason`), whatever was running or pending before.
+    private func settle(_ inst: Instance, desired: Instance.Desired, relaunchReason: String? = nil,
+                        then done: @escaping () -> Void) {
+        inst.desired = desired
+        inst.relaunchReason = relaunchReason
         cancelScheduledRestart(inst)
         terminate(inst, requested: true, then: done)
     }
