@@ -37,6 +37,10 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public var minUptimeMs: Int
     public var maxRestarts: Int
     public var restartDelayMs: Int
+    /// First wait of the exponential backoff; nil when off. Takes precedence over
+    /// `restartDelayMs`.
+    public var expBackoffRestartDelayMs: Int?
+    public var expBackoffMaxDelayMs: Int
     public var stopExitCodes: [Int32]
 
     public init(
@@ -62,6 +66,8 @@ public struct AppSpec: Codable, Sendable, Equatable {
         minUptimeMs: Int = AppSpec.defaultMinUptimeMs,
         maxRestarts: Int = AppSpec.defaultMaxRestarts,
         restartDelayMs: Int = 0,
+        expBackoffRestartDelayMs: Int? = nil,
+        expBackoffMaxDelayMs: Int = AppSpec.defaultExpBackoffMaxDelayMs,
         stopExitCodes: [Int32] = []
     ) {
         self.name = name
@@ -86,6 +92,8 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.minUptimeMs = minUptimeMs
         self.maxRestarts = maxRestarts
         self.restartDelayMs = restartDelayMs
+        self.expBackoffRestartDelayMs = expBackoffRestartDelayMs
+        self.expBackoffMaxDelayMs = expBackoffMaxDelayMs
         self.stopExitCodes = stopExitCodes
     }
 
@@ -95,6 +103,8 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public static let defaultKillTimeoutMs = 1600
     public static let defaultMinUptimeMs = 1000
     public static let defaultMaxRestarts = 16
+    /// PM2's fixed cap, configurable in swisor.
+    public static let defaultExpBackoffMaxDelayMs = 15_000
 
     /// The argv the daemon execs (argv[0] is looked up in PATH when it has no slash).
     public var argv: [String] {
@@ -136,6 +146,8 @@ extension AppSpec {
         case minUptimeMs = "min_uptime_ms"
         case maxRestarts = "max_restarts"
         case restartDelayMs = "restart_delay_ms"
+        case expBackoffRestartDelayMs = "exp_backoff_restart_delay_ms"
+        case expBackoffMaxDelayMs = "exp_backoff_max_delay_ms"
         case stopExitCodes = "stop_exit_codes"
     }
 }

@@ -152,6 +152,12 @@ struct EcosystemAppReader {
             maxRestarts = try integer(key, value, in: 0...Int64(Int32.max), expected: "a non-negative integer")
         }
         let restartDelay = try duration("restart_delay") ?? 0
+        // PM2 reads 0 as "off".
+        let backoff = try duration("exp_backoff_restart_delay").flatMap { $0 > 0 ? $0 : nil }
+        let backoffMax = try duration("exp_backoff_max_delay") ?? AppSpec.defaultExpBackoffMaxDelayMs
+        if backoffMax <= 0, let (key, value) = given["exp_backoff_max_delay"] {
+            throw error(member(key), "expected a positive duration, found \(value.brief)")
+        }
         let stopExitCodes = try readStopExitCodes()
 
         return AppSpec(
@@ -177,6 +183,8 @@ struct EcosystemAppReader {
             minUptimeMs: minUptime,
             maxRestarts: maxRestarts,
             restartDelayMs: restartDelay,
+            expBackoffRestartDelayMs: backoff,
+            expBackoffMaxDelayMs: backoffMax,
             stopExitCodes: stopExitCodes
         )
     }

@@ -60,6 +60,8 @@ enum EcosystemKeys {
         Option("min_uptime", .supported),
         Option("max_restarts", .supported),
         Option("restart_delay", .supported),
+        Option("exp_backoff_restart_delay", .supported),
+        Option("exp_backoff_max_delay", .supported),
         Option("stop_exit_codes", .supported),
         Option("port", .supported),
         Option("append_env_to_name", .supported),
@@ -74,8 +76,6 @@ enum EcosystemKeys {
         Option("cpu_quota", .notYet(kind: .any, harmless: [])),
         // PM2 reads 0 and "0" as "no cron".
         Option("cron_restart", aliases: ["cron"], .notYet(kind: .any, harmless: [.int(0), .string("0")])),
-        Option("exp_backoff_restart_delay", .notYet(kind: .duration, harmless: [.int(0)])),
-        Option("exp_backoff_max_delay", .notYet(kind: .duration, harmless: [])),
         Option("autostart", .notYet(kind: .bool, harmless: [.bool(true)])),
         Option("wait_ready", .notYet(kind: .bool, harmless: [.bool(false)])),
         Option("listen_timeout", .notYet(kind: .duration, harmless: [])),

@@ -34,7 +34,8 @@ final class Instance {
     var runStartedMono: Int64 = 0
     var runStartedWall: Int64 = 0
     var restarts = 0
-    var unstableRuns = 0
+    var policy = RestartPolicy.History()
+    var unstableRuns: Int { policy.unstableRuns }
     var lastExit: ExitInfo?
     /// The main process exited by itself; the restart policy decides once its
     /// leftover processes are gone.

@@ -288,8 +288,8 @@ public final class Supervisor {
     }
 
     private func applyRestartPolicy(_ inst: Instance, exit: ExitInfo) {
-        let outcome = RestartPolicy.decide(spec: inst.spec, exit: exit, unstableRunsBefore: inst.unstableRuns)
-        inst.unstableRuns = outcome.unstableRuns
+        let outcome = RestartPolicy.decide(spec: inst.spec, exit: exit, history: inst.policy)
+        inst.policy = outcome.history
         let reason = exit.signal.map { "signal \($0)" } ?? "exit code \(exit.code ?? -1)"
         switch outcome.decision {
         case .restart(let delay):
@@ -395,8 +395,9 @@ public final class Supervisor {
             inst.record("stopped", "by request")
         case .run:
             if let reason = inst.relaunchReason {
-                // A manual restart is a fresh start for the crash-loop count (SEMANTICS.md).
-                inst.unstableRuns = 0
+                // A manual restart is a fresh start for the crash-loop count and the
+                // backoff (SEMANTICS.md).
+                inst.policy = RestartPolicy.History()
                 if reason == Supervisor.startReason {
                     launch(inst, event: "start", reason: nil)
                 } else {

@@ -107,10 +107,15 @@ enum AppTable {
     static func render(_ apps: [AppInfo]) -> String {
         var t = Table(headers: ["id", "name", "namespace", "pid", "uptime", "restarts", "status", "cpu", "mem"])
         t.statusColumn = 6
+        let now = wallClockMilliseconds()
         for a in apps {
+            var status = a.status.rawValue
+            if a.status == .waitingRestart, let at = a.nextRestartAt {
+                status += " (\(Format.duration(ms: max(0, at - now) + 999)))"
+            }
             t.rows.append([
                 String(a.id), a.name, a.namespace, a.pid.map(String.init) ?? "-",
-                a.uptimeMs.map(Format.duration) ?? "-", String(a.restarts), a.status.rawValue,
+                a.uptimeMs.map(Format.duration) ?? "-", String(a.restarts), status,
                 a.pid == nil ? "-" : Format.percent(a.cpu), a.pid == nil ? "-" : Format.bytes(a.memory),
             ])
             t.statuses.append(a.status)

@@ -17,8 +17,8 @@ import Testing
         var unstable = 0
         var decisions: [RestartPolicy.Decision] = []
         for _ in 0..<3 {
-            let o = RestartPolicy.decide(spec: s, exit: exit(runMs: 10), unstableRunsBefore: unstable)
-            unstable = o.unstableRuns
+            let o = RestartPolicy.decide(spec: s, exit: exit(runMs: 10), history: .init(unstableRuns: unstable))
+            unstable = o.history.unstableRuns
             decisions.append(o.decision)
         }
         #expect(decisions[0] == .restart(afterMs: 0))
@@ -33,30 +33,69 @@ import Testing
     /// PM2's hole (pm2 #841): with a restart delay, the unstable count still grows.
     @Test func restartDelayDoesNotHideACrashLoop() {
         let s = spec { $0.maxRestarts = 2; $0.restartDelayMs = 5000 }
-        let first = RestartPolicy.decide(spec: s, exit: exit(runMs: 100), unstableRunsBefore: 0)
+        let first = RestartPolicy.decide(spec: s, exit: exit(runMs: 100), history: .init())
         #expect(first.decision == .restart(afterMs: 5000))
-        let second = RestartPolicy.decide(spec: s, exit: exit(runMs: 100), unstableRunsBefore: first.unstableRuns)
+        let second = RestartPolicy.decide(spec: s, exit: exit(runMs: 100), history: first.history)
         if case .giveUp = second.decision {} else { Issue.record("expected errored, got \(second.decision)") }
     }
 
     @Test func aStableRunResetsTheCount() {
         let s = spec { $0.maxRestarts = 2; $0.minUptimeMs = 1000 }
-        let o = RestartPolicy.decide(spec: s, exit: exit(runMs: 1000), unstableRunsBefore: 1)
-        #expect(o.unstableRuns == 0)
+        let o = RestartPolicy.decide(spec: s, exit: exit(runMs: 1000), history: .init(unstableRuns: 1))
+        #expect(o.history.unstableRuns == 0)
         #expect(o.decision == .restart(afterMs: 0))
     }
 
     @Test func stopExitCodesAndAutorestart() {
         let s = spec { $0.stopExitCodes = [0, 2] }
-        let listed = RestartPolicy.decide(spec: s, exit: exit(code: 2, runMs: 10), unstableRunsBefore: 4)
+        let listed = RestartPolicy.decide(spec: s, exit: exit(code: 2, runMs: 10), history: .init(unstableRuns: 4))
         #expect(listed.decision == .stop(reason: "exited with code 2, listed in stop_exit_codes"))
-        #expect(listed.unstableRuns == 0, "an exit that is not restarted does not count as unstable")
+        #expect(listed.history.unstableRuns == 0, "an exit that is not restarted does not count as unstable")
         // A death by signal is never a clean exit, even with 0 listed (PM2 reports it as 0).
-        #expect(RestartPolicy.decide(spec: s, exit: exit(signal: "SIGKILL", runMs: 5000), unstableRunsBefore: 0).decision
+        #expect(RestartPolicy.decide(spec: s, exit: exit(signal: "SIGKILL", runMs: 5000), history: .init()).decision
             == .restart(afterMs: 0))
         let off = spec { $0.autorestart = false }
-        #expect(RestartPolicy.decide(spec: off, exit: exit(signal: "SIGSEGV", runMs: 5000), unstableRunsBefore: 0).decision
+        #expect(RestartPolicy.decide(spec: off, exit: exit(signal: "SIGSEGV", runMs: 5000), history: .init()).decision
             == .stop(reason: "killed by SIGSEGV, autorestart is off"))
+    }
+}
+
+@Suite struct BackoffTests {
+    func spec(first: Int = 100, cap: Int = 15_000, maxRestarts: Int = 100) -> AppSpec {
+        AppSpec(name: "a", script: "/bin/false", cwd: "/", minUptimeMs: 1000, maxRestarts: maxRestarts,
+                restartDelayMs: 7000, expBackoffRestartDelayMs: first, expBackoffMaxDelayMs: cap)
+    }
+
+    func waits(_ s: AppSpec, runs: [Int64], from start: RestartPolicy.History = .init()) -> [Int] {
+        var history = start
+        var out: [Int] = []
+        for run in runs {
+            let o = RestartPolicy.decide(spec: s, exit: ExitInfo(code: 1, signal: nil, at: 0, runMs: run, requested: false), history: history)
+            history = o.history
+            if case .restart(let ms) = o.decision { out.append(ms) } else { out.append(-1) }
+        }
+        return out
+    }
+
+    @Test func growsByHalfAndIsCapped() {
+        // restart_delay (7000) is overridden by the backoff.
+        #expect(waits(spec(), runs: [10, 10, 10, 10, 10]) == [100, 150, 225, 337, 505])
+        #expect(waits(spec(first: 4000, cap: 10_000), runs: [5000, 5000, 5000, 5000]) == [4000, 6000, 9000, 10_000])
+        #expect(waits(spec(first: 20_000), runs: [10]) == [15_000], "the first wait is capped too")
+    }
+
+    @Test func aThirtySecondRunResetsTheWait() {
+        #expect(waits(spec(), runs: [10, 10, 29_999, 30_000, 10]) == [100, 150, 225, 100, 150])
+    }
+
+    /// PM2's hole: with backoff the crash loop still reaches errored.
+    @Test func backoffDoesNotHideACrashLoop() {
+        #expect(waits(spec(maxRestarts: 3), runs: [10, 10, 10]) == [100, 150, -1])
+    }
+
+    @Test func offWhenNotSet() {
+        let s = AppSpec(name: "a", script: "/bin/false", cwd: "/", restartDelayMs: 250)
+        #expect(waits(s, runs: [5000, 5000]) == [250, 250])
     }
 }
 
@@ -124,5 +163,22 @@ import Testing
         let ok = try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "env_production": {"X": "1"}}]}"#, envName: "production")
         #expect(!ok.warnings.contains { $0.contains("--env") })
         #expect(ok.apps[0].env["X"] == "1")
+    }
+}
+
+@Suite struct BackoffOptionTests {
+    @Test func loadsWithUnitsAndDefaults() throws {
+        let eco = try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "exp_backoff_restart_delay": "100ms", "exp_backoff_max_delay": "2s"}, {"name": "b", "script": "/bin/true", "expBackoffRestartDelay": 0}]}"#)
+        #expect(eco.apps[0].expBackoffRestartDelayMs == 100)
+        #expect(eco.apps[0].expBackoffMaxDelayMs == 2000)
+        #expect(eco.apps[1].expBackoffRestartDelayMs == nil, "0 is off, as in PM2")
+        #expect(eco.apps[1].expBackoffMaxDelayMs == 15_000)
+        #expect(!eco.warnings.contains { $0.contains("exp_backoff") || $0.contains("expBackoff") })
+    }
+
+    @Test func aZeroCapIsAnError() {
+        #expect(throws: ConfigError(file: "eco.json", path: "apps[0].exp_backoff_max_delay", message: "expected a positive duration, found 0")) {
+            try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "exp_backoff_max_delay": 0}]}"#)
+        }
     }
 }

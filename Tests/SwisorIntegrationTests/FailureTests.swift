@@ -183,3 +183,42 @@ struct FailureTests {
         #expect(err == "0|talk|err| err5\n")
     }
 }
+
+@Suite(.serialized)
+struct BackoffIntegrationTests {
+    /// Waits grow x1.5 (each recorded in the history with its reason), never less than
+    /// configured between two real runs, and a manual restart starts over.
+    @Test func backoffDelaysGrowAndResetOnManualRestart() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        // Each run records its start in ns, then fails at once.
+        try h.script("fail.sh", "date +%s%N >> starts\nexit 1\n")
+        let eco = try h.file("eco.json", """
+        {"apps": [{"name": "f", "script": "./fail.sh", "exp_backoff_restart_delay": 100, "min_uptime": 0}]}
+        """)
+        _ = h.run(["start", eco])
+        try h.waitUntil("five runs happened", timeout: 20) {
+            h.read("starts").split(separator: "\n").count >= 5
+        }
+        let waits = try #require(try h.describe("f").first?.history)
+            .filter { $0.event == "waiting restart" }
+            .compactMap { $0.reason?.split(separator: " ").dropLast().last.flatMap { Int($0) } }
+        #expect(Array(waits.prefix(4)) == [100, 150, 225, 337])
+        let starts = h.read("starts").split(separator: "\n").compactMap { Int64($0) }
+        for (i, expected) in [100, 150, 225, 337].enumerated() where i + 1 < starts.count {
+            let gapMs = (starts[i + 1] - starts[i]) / 1_000_000
+            #expect(gapMs >= Int64(expected), "run \(i + 1) came \(gapMs) ms after run \(i), before its \(expected) ms wait")
+        }
+        // While it waits, list shows it.
+        try h.waitUntil("the app is seen waiting") { try h.app("f")?.status == .waitingRestart }
+        #expect(try h.app("f")?.nextRestartAt != nil)
+
+        // A manual restart starts the backoff over.
+        try h.must(["restart", "f"])
+        try h.waitUntil("the app waits again") { try h.app("f")?.status == .waitingRestart }
+        let last = try #require(try h.describe("f").first?.history?.last { $0.event == "waiting restart" })
+        #expect(last.reason?.hasSuffix("restart in 100 ms") == true, "\(String(describing: last.reason))")
+        try h.must(["stop", "f"])
+        #expect(try h.app("f")?.status == .stopped)
+    }
+}

@@ -43,7 +43,8 @@ struct DescribeCommand: ParsableCommand {
                 ("command", s.argv.map(ShellWords.quote).joined(separator: " ")), ("cwd", s.cwd),
                 ("instances", String(s.instances)), ("autorestart", String(s.autorestart)),
                 ("kill", "\(s.killSignal.name), SIGKILL after \(s.killTimeoutMs) ms, mode \(s.killMode.rawValue)"),
-                ("restart policy", "min_uptime \(s.minUptimeMs) ms, max_restarts \(s.maxRestarts), restart_delay \(s.restartDelayMs) ms"
+                ("restart policy", "min_uptime \(s.minUptimeMs) ms, max_restarts \(s.maxRestarts), "
+                    + (s.expBackoffRestartDelayMs.map { "exp_backoff_restart_delay \($0) ms (max \(s.expBackoffMaxDelayMs) ms)" } ?? "restart_delay \(s.restartDelayMs) ms")
                     + (s.stopExitCodes.isEmpty ? "" : ", stop_exit_codes \(s.stopExitCodes.map(String.init).joined(separator: ","))")),
             ]
         }

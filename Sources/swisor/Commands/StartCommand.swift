@@ -38,6 +38,7 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("max-restarts"), help: "Unstable runs in a row before the app is errored (default 16).") var maxRestarts: Int?
     @Option(name: .customLong("min-uptime"), help: "A shorter run is unstable: ms, or with a unit (default 1s).") var minUptime: String?
     @Option(name: .customLong("restart-delay"), help: "Wait before each automatic restart: ms, or with a unit.") var restartDelay: String?
+    @Option(name: .customLong("exp-backoff-restart-delay"), help: "First wait of an exponential backoff (x1.5 per restart in a row); overrides --restart-delay.") var expBackoffRestartDelay: String?
     @Flag(name: .customLong("merge-logs"), help: "One log file for all instances.") var mergeLogs = false
     @Option(name: [.customShort("o"), .customLong("output")], help: "File for the app's stdout.") var output: String?
     @Option(name: [.customShort("e"), .customLong("error")], help: "File for the app's stderr.") var error: String?
@@ -48,7 +49,7 @@ struct StartCommand: ParsableCommand {
     private var adHocFlagsGiven: Bool {
         name != nil || namespace != nil || interpreter != nil || interpreterArgs != nil || cwd != nil
             || instances != nil || noAutorestart || killSignal != nil || killTimeout != nil || maxRestarts != nil
-            || minUptime != nil || restartDelay != nil || mergeLogs || output != nil || error != nil || log != nil
+            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || mergeLogs || output != nil || error != nil || log != nil
             || !scriptArgs.isEmpty
     }
 
@@ -116,6 +117,7 @@ struct StartCommand: ParsableCommand {
         if let maxRestarts { app.append(("max_restarts", .int(Int64(maxRestarts)))) }
         put("min_uptime", minUptime)
         put("restart_delay", restartDelay)
+        put("exp_backoff_restart_delay", expBackoffRestartDelay)
         if mergeLogs { app.append(("merge_logs", .bool(true))) }
         put("out_file", output)
         put("error_file", error)
