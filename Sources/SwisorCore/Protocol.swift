@@ -8,7 +8,7 @@ public enum ControlProtocol {
 }
 
 public enum Command: String, Codable, Sendable, CaseIterable {
-    case ping, list, describe, start, restart, stop, delete, logs, kill
+    case ping, list, describe, start, restart, stop, delete, logs, kill, reset
 }
 
 public struct Request: Codable, Sendable {

@@ -191,6 +191,14 @@ public final class Daemon {
             default: supervisor.delete(found, completion: done)
             }
 
+        case .reset:
+            guard let (target, found) = targets() else {
+                return reply(.failure(.badRequest, "reset needs a target"), nil)
+            }
+            if found.isEmpty { return reply(noMatch(target), nil) }
+            supervisor.reset(found)
+            reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
+
         case .kill:
             let count = supervisor.count
             shutdown(reason: "swisor kill") { [unowned self] in

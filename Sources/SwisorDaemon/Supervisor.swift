@@ -121,6 +121,15 @@ public final class Supervisor {
         forEach(targets, completion) { self.settle($0, desired: .delete, then: $1) }
     }
 
+    /// `reset`: zero the restart counters and the backoff; the processes are untouched.
+    func reset(_ targets: [Instance]) {
+        for inst in targets {
+            inst.restarts = 0
+            inst.policy = RestartPolicy.History()
+            inst.record("reset", "restart counters set to 0")
+        }
+    }
+
     /// Runs `operation` on every instance; `completion` once all have called back.
     private func forEach(_ targets: [Instance], _ completion: @escaping () -> Void,
                          _ operation: (Instance, @escaping () -> Void) -> Void) {

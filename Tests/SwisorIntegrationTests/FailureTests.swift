@@ -85,6 +85,14 @@ struct FailureTests {
         #expect(a.lastExit?.code == 3)
         #expect(h.read("runs").split(separator: "\n").count == 3)
         #expect(a.statusReason?.contains("max_restarts 3") == true)
+
+        // reset zeroes the counters and leaves the processes (none here) alone.
+        try h.must(["reset", "crash"])
+        let reset = try #require(try h.app("crash"))
+        #expect(reset.restarts == 0)
+        #expect(reset.unstableRestarts == 0)
+        #expect(reset.status == .errored)
+        #expect(h.run(["reset", "nope"]).status != 0)
     }
 
     @Test func exitWithoutAutorestartIsStopped() throws {
