@@ -15,6 +15,22 @@ enum Client {
     /// Sends `request` to the daemon of `home`. With `autostart`, a daemon that is not
     /// running is started first (every command but kill, ping and list).
     static func send(_ request: Request, home: Home = .fromEnvironment(), autostart: Bool) throws -> Response {
+        let line = try exchange(request, home: home, autostart: autostart)
+        let response: Response
+        do {
+            response = try Wire.decode(Response.self, from: line)
+        } catch {
+            throw CLIError("unreadable answer from the daemon: \(Wire.describe(error))")
+        }
+        if !response.ok {
+            throw CLIError(response.error?.message ?? "the daemon refused the request")
+        }
+        return response
+    }
+
+    /// The raw response line, for the hot path of `list`, which reads it with the
+    /// core's JSON parser instead of Codable.
+    static func exchange(_ request: Request, home: Home = .fromEnvironment(), autostart: Bool) throws -> ArraySlice<UInt8> {
         let fd: FileDescriptor
         do {
             fd = try UnixSocket.connect(path: home.socket)
@@ -56,16 +72,7 @@ enum Client {
             if let sendError { throw CLIError("cannot send the request to the daemon: \(sendError)") }
             throw CLIError("the daemon closed the connection without an answer (see \(home.daemonLog))")
         }
-        let response: Response
-        do {
-            response = try Wire.decode(Response.self, from: input[..<newline])
-        } catch {
-            throw CLIError("unreadable answer from the daemon: \(Wire.describe(error))")
-        }
-        if !response.ok {
-            throw CLIError(response.error?.message ?? "the daemon refused the request")
-        }
-        return response
+        return input[..<newline]
     }
 
     struct NotRunning: Error, CustomStringConvertible {

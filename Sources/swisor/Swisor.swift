@@ -3,6 +3,30 @@ import SwisorDaemon
 
 @main
 struct Swisor: ParsableCommand {
+    /// Parsing through the root makes argument-parser build every command's options
+    /// (for its completion-script check) on each call: a third of `swisor list`'s CPU.
+    /// A plain call of one subcommand is parsed by that subcommand alone; help,
+    /// completions and every error still go through the root, for the full messages.
+    static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if let name = args.first, !args.contains(where: Swisor.needsRoot),
+           let command = configuration.subcommands.first(where: { $0.configuration.commandName == name || $0.configuration.aliases.contains(name) }),
+           var parsed = try? command.parseAsRoot(Array(args.dropFirst())) {
+            do {
+                try parsed.run()
+            } catch {
+                command.exit(withError: error)
+            }
+            return
+        }
+        Self.main(args)
+    }
+
+    private static func needsRoot(_ arg: String) -> Bool {
+        arg == "-h" || arg == "--help" || arg == "help" || arg.hasPrefix("--generate-completion") || arg == "--version"
+            || arg == "--experimental-dump-help"
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "swisor",
         abstract: "A process supervisor for Linux: PM2's ecosystem files, whole-tree stops, no zombies.",
