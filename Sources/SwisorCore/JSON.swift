@@ -192,10 +192,14 @@ extension JSON {
     /// Compact JSON text (no blanks), object members in their order. Non-finite doubles,
     /// which JSON cannot express, are written as `null` (as JavaScript's JSON.stringify).
     public func serialized() -> String {
+        String(decoding: serializedBytes(), as: UTF8.self)
+    }
+
+    public func serializedBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         write(into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     private func write(into out: inout [UInt8]) {

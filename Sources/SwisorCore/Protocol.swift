@@ -244,3 +244,77 @@ public struct AppInfo: Codable, Sendable {
         case spec, logs, history, processes
     }
 }
+
+// MARK: - Fast encoding of list-sized responses
+
+extension Response {
+    /// The wire form of a response that carries only list-sized apps (`list`, `stop`,
+    /// `restart`, ... answers), written with the core's serializer: the daemon answers
+    /// `list` for 100 apps in a fraction of Codable's time. Same keys, same order
+    /// (sorted, as `Wire.encode`), same number forms; a test holds the two equal.
+    /// nil when the response carries anything else, which then goes through Codable.
+    public var listWireForm: JSON? {
+        guard ok, error == nil, ping == nil, messages == nil, let apps else { return nil }
+        var rows: [JSON] = []
+        rows.reserveCapacity(apps.count)
+        for app in apps {
+            guard let row = app.summaryJSON else { return nil }
+            rows.append(row)
+        }
+        return .object(JSONObject([("apps", .array(rows)), ("ok", .bool(true)), ("v", .int(Int64(version)))]))
+    }
+}
+
+extension AppInfo {
+    /// The list fields as JSON with sorted keys; nil for a detailed (describe) record.
+    var summaryJSON: JSON? {
+        guard spec == nil, logs == nil, history == nil, processes == nil else { return nil }
+        var m: [(key: String, value: JSON)] = [
+            ("cpu", .number(cpu)),
+            ("created_at", .int(createdAt)),
+            ("id", .int(Int64(id))),
+            ("instance", .int(Int64(instance))),
+        ]
+        if let lastExit {
+            var e: [(key: String, value: JSON)] = [("at", .int(lastExit.at))]
+            if let code = lastExit.code { e.append(("code", .int(Int64(code)))) }
+            e.append(("requested", .bool(lastExit.requested)))
+            e.append(("run_ms", .int(lastExit.runMs)))
+            if let signal = lastExit.signal { e.append(("signal", .string(signal))) }
+            m.append(("last_exit", .object(JSONObject(e))))
+        }
+        m.append(("memory", .int(memory)))
+        m.append(("name", .string(name)))
+        m.append(("namespace", .string(namespace)))
+        if let nextRestartAt { m.append(("next_restart_at", .int(nextRestartAt))) }
+        if let pid { m.append(("pid", .int(Int64(pid)))) }
+        m.append(("process_count", .int(Int64(processCount))))
+        m.append(("restarts", .int(Int64(restarts))))
+        m.append(("status", .string(status.rawValue)))
+        if let statusReason { m.append(("status_reason", .string(statusReason))) }
+        m.append(("unstable_restarts", .int(Int64(unstableRestarts))))
+        if let uptimeMs { m.append(("uptime_ms", .int(uptimeMs))) }
+        return .object(JSONObject(m))
+    }
+}
+
+extension JSON {
+    /// A Double as JSONEncoder writes it: integral values without a fraction.
+    static func number(_ d: Double) -> JSON {
+        if d.isFinite, d == d.rounded(), abs(d) < 1e15 { return .int(Int64(d)) }
+        return .double(d)
+    }
+}
+
+extension Request {
+    /// The wire form of a request without apps, written with the core's serializer
+    /// (the CLI's start-up would otherwise pay for Codable's first use). nil when the
+    /// request carries apps, which then go through Codable.
+    public var simpleWireForm: JSON? {
+        guard apps == nil else { return nil }
+        var m: [(key: String, value: JSON)] = [("command", .string(command.rawValue))]
+        if let target { m.append(("target", .string(target))) }
+        m.append(("v", .int(Int64(version))))
+        return .object(JSONObject(m))
+    }
+}

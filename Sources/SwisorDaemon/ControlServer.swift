@@ -162,7 +162,9 @@ final class ControlServer {
 
     private func respond(_ c: Connection, _ response: Response, _ afterFlush: (() -> Void)?) {
         c.answered = true
-        var bytes = (try? Wire.encode(response)) ?? Array(#"{"v":1,"ok":false,"error":{"code":"internal","message":"cannot encode the response"}}"#.utf8)
+        var bytes = response.listWireForm?.serializedBytes()
+            ?? (try? Wire.encode(response))
+            ?? Array(#"{"v":1,"ok":false,"error":{"code":"internal","message":"cannot encode the response"}}"#.utf8)
         bytes.append(UInt8(ascii: "\n"))
         c.output = bytes
         c.written = 0

@@ -43,7 +43,7 @@ enum Client {
         }
         defer { fd.close() }
 
-        var line = try Wire.encode(request)
+        var line = try request.simpleWireForm?.serializedBytes() ?? Wire.encode(request)
         line.append(UInt8(ascii: "\n"))
         // The daemon may answer and close before reading (a refused uid): the write
         // then fails with EPIPE, but its answer is waiting to be read, so read it.

@@ -9,6 +9,14 @@ struct Swisor: ParsableCommand {
     /// completions and every error still go through the root, for the full messages.
     static func main() {
         let args = Array(CommandLine.arguments.dropFirst())
+        if let command = plainForm(args) {
+            do {
+                try command()
+            } catch {
+                ListCommand.exit(withError: error)
+            }
+            return
+        }
         if let name = args.first, !args.contains(where: Swisor.needsRoot),
            let command = configuration.subcommands.first(where: { $0.configuration.commandName == name || $0.configuration.aliases.contains(name) }),
            var parsed = try? command.parseAsRoot(Array(args.dropFirst())) {
@@ -20,6 +28,24 @@ struct Swisor: ParsableCommand {
             return
         }
         Self.main(args)
+    }
+
+    /// The calls scripts and dashboards make in loops, in their exact plain forms, skip
+    /// argument-parser altogether: even for one subcommand, its first-use generic
+    /// metadata is a fifth of `swisor list`. Anything else is parsed as usual.
+    private static func plainForm(_ args: [String]) -> (() throws -> Void)? {
+        switch args {
+        case ["list"], ["ls"], ["status"]:
+            return { try ListCommand.show(json: false) }
+        case ["list", "--json"], ["ls", "--json"], ["status", "--json"], ["jlist"]:
+            return { try ListCommand.show(json: true) }
+        case ["ping"]:
+            return { try PingCommand.show(json: false) }
+        case ["ping", "--json"]:
+            return { try PingCommand.show(json: true) }
+        default:
+            return nil
+        }
     }
 
     private static func needsRoot(_ arg: String) -> Bool {

@@ -87,3 +87,38 @@ import Testing
 import Glibc
 func getpidForTest() -> Int32 { getpid() }
 #endif
+
+@Suite struct WireFormTests {
+    /// The daemon's fast encoding of list answers must say exactly what Codable says.
+    @Test func fastListEncodingEqualsCodable() throws {
+        var a = AppInfo(id: 3, name: "api \"x\"", namespace: "web", instance: 1, status: .waitingRestart,
+                        statusReason: "exit code 1; restart in 150 ms", pid: nil, restarts: 4, unstableRestarts: 2,
+                        uptimeMs: nil, cpu: 7.1, memory: 1_234_567, processCount: 0, createdAt: 1_795_000_000_000,
+                        nextRestartAt: 1_795_000_000_150,
+                        lastExit: ExitInfo(code: nil, signal: "SIGSEGV", at: 1_795_000_000_000, runMs: 12, requested: false))
+        var b = AppInfo(id: 4, name: "w", namespace: "default", instance: 0, status: .online, pid: 4242,
+                        uptimeMs: 99, cpu: 0, memory: 0, processCount: 3, createdAt: 1)
+        b.lastExit = ExitInfo(code: 0, signal: nil, at: 5, runMs: 6, requested: true)
+        for cpu in [0.0, 12.0, 0.1, 99.9] {
+            a.cpu = cpu
+            let response = Response(apps: [a, b])
+            let fast = try #require(response.listWireForm).serializedBytes()
+            let codable = try Wire.encode(response)
+            #expect(try JSON.parse(fast) == JSON.parse(codable))
+            #expect(String(decoding: fast, as: UTF8.self) == String(decoding: codable, as: UTF8.self))
+        }
+        // Anything beyond list fields goes through Codable.
+        var detailed = a
+        detailed.history = []
+        #expect(Response(apps: [detailed]).listWireForm == nil)
+        #expect(Response(messages: ["x"]).listWireForm == nil)
+    }
+
+    @Test func fastRequestEncodingEqualsCodable() throws {
+        for request in [Request(command: .list), Request(command: .stop, target: "a \"b\" ü")] {
+            let fast = try #require(request.simpleWireForm).serializedBytes()
+            #expect(String(decoding: fast, as: UTF8.self) == String(decoding: try Wire.encode(request), as: UTF8.self))
+        }
+        #expect(Request(command: .start, apps: []).simpleWireForm == nil)
+    }
+}

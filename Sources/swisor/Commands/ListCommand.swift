@@ -14,6 +14,10 @@ struct ListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try ListCommand.show(json: json)
+    }
+
+    static func show(json: Bool) throws {
         let line: ArraySlice<UInt8>
         do {
             line = try Client.exchange(Request(command: .list), autostart: false)
@@ -79,8 +83,6 @@ struct JlistCommand: ParsableCommand {
     )
 
     func run() throws {
-        var list = ListCommand()
-        list.json = true
-        try list.run()
+        try ListCommand.show(json: true)
     }
 }

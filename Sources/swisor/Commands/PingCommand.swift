@@ -13,6 +13,10 @@ struct PingCommand: ParsableCommand {
     @Flag(help: "Print as JSON.") var json = false
 
     func run() throws {
+        try PingCommand.show(json: json)
+    }
+
+    static func show(json: Bool) throws {
         let response = try Client.send(Request(command: .ping), autostart: false)
         guard let p = response.ping else { throw CLIError("the daemon sent no ping information") }
         if json {
