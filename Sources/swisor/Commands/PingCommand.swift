@@ -1,8 +1,6 @@
 import ArgumentParser
 import SwisorCore
 import SwisorSystem
-import SwisorDaemon
-
 struct PingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
@@ -30,33 +28,5 @@ struct PingCommand: ParsableCommand {
         containment: \(p.containment) (\(p.containmentReason))
 
         """)
-    }
-}
-
-struct KillCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "kill",
-        abstract: "Stop every app (whole trees), then the daemon. Never starts one."
-    )
-
-    func run() throws {
-        do {
-            let response = try Client.send(Request(command: .kill), autostart: false)
-            for m in response.messages ?? [] { printOut(m + "\n") }
-        } catch let e as Client.NotRunning {
-            printOut("\(e.description); nothing to do\n")
-        }
-    }
-}
-
-struct DaemonCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "daemon",
-        abstract: "Run the daemon in the foreground (what a systemd unit runs)."
-    )
-
-    func run() throws {
-        let status = SwisorDaemon.Daemon.run(home: .fromEnvironment())
-        if status != 0 { throw ExitCode(status) }
     }
 }
