@@ -42,6 +42,9 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public var expBackoffRestartDelayMs: Int?
     public var expBackoffMaxDelayMs: Int
     public var stopExitCodes: [Int32]
+    /// Restart (reason `memory`) when every process of the app together uses more;
+    /// nil: no limit.
+    public var maxMemoryRestartBytes: UInt64?
 
     public init(
         name: String,
@@ -68,7 +71,8 @@ public struct AppSpec: Codable, Sendable, Equatable {
         restartDelayMs: Int = 0,
         expBackoffRestartDelayMs: Int? = nil,
         expBackoffMaxDelayMs: Int = AppSpec.defaultExpBackoffMaxDelayMs,
-        stopExitCodes: [Int32] = []
+        stopExitCodes: [Int32] = [],
+        maxMemoryRestartBytes: UInt64? = nil
     ) {
         self.name = name
         self.namespace = namespace
@@ -95,6 +99,7 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.expBackoffRestartDelayMs = expBackoffRestartDelayMs
         self.expBackoffMaxDelayMs = expBackoffMaxDelayMs
         self.stopExitCodes = stopExitCodes
+        self.maxMemoryRestartBytes = maxMemoryRestartBytes
     }
 
     public static let defaultNamespace = "default"
@@ -149,5 +154,6 @@ extension AppSpec {
         case expBackoffRestartDelayMs = "exp_backoff_restart_delay_ms"
         case expBackoffMaxDelayMs = "exp_backoff_max_delay_ms"
         case stopExitCodes = "stop_exit_codes"
+        case maxMemoryRestartBytes = "max_memory_restart_bytes"
     }
 }

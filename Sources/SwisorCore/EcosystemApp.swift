@@ -159,6 +159,13 @@ struct EcosystemAppReader {
             throw error(member(key), "expected a positive duration, found \(value.brief)")
         }
         let stopExitCodes = try readStopExitCodes()
+        var maxMemory: UInt64?
+        if let (key, value) = given["max_memory_restart"] {
+            guard let bytes = Units.parseMemorySize(value), bytes > 0 else {
+                throw error(member(key), "expected a positive memory size (\(Units.memorySizeForms)), found \(value.brief)")
+            }
+            maxMemory = bytes
+        }
 
         return AppSpec(
             name: name,
@@ -185,7 +192,8 @@ struct EcosystemAppReader {
             restartDelayMs: restartDelay,
             expBackoffRestartDelayMs: backoff,
             expBackoffMaxDelayMs: backoffMax,
-            stopExitCodes: stopExitCodes
+            stopExitCodes: stopExitCodes,
+            maxMemoryRestartBytes: maxMemory
         )
     }
 

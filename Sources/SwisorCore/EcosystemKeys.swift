@@ -63,13 +63,13 @@ enum EcosystemKeys {
         Option("exp_backoff_restart_delay", .supported),
         Option("exp_backoff_max_delay", .supported),
         Option("stop_exit_codes", .supported),
+        Option("max_memory_restart", .supported),
         Option("port", .supported),
         Option("append_env_to_name", .supported),
     ]
 
     /// The one list of options that swisor will implement (SEMANTICS.md describes most).
     static let notYet: [Option] = [
-        Option("max_memory_restart", .notYet(kind: .memorySize, harmless: [])),
         Option("memory_max", .notYet(kind: .memorySize, harmless: [])),
         Option("memory_high", .notYet(kind: .memorySize, harmless: [])),
         Option("tasks_max", .notYet(kind: .any, harmless: [])),

@@ -102,6 +102,9 @@ public final class Supervisor {
 
     /// A relaunch for `start <target>`: a start, not a restart, so it is not counted.
     static let startReason = "start"
+    /// A relaunch because the app outgrew max_memory_restart: counted, but not a
+    /// manual restart, so the crash-loop count and the backoff carry on.
+    static let memoryReason = "memory"
 
     /// `start <target>`: starts what is not running; leaves running instances alone.
     func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
@@ -406,7 +409,7 @@ public final class Supervisor {
             if let reason = inst.relaunchReason {
                 // A manual restart is a fresh start for the crash-loop count and the
                 // backoff (SEMANTICS.md).
-                inst.policy = RestartPolicy.History()
+                if reason != Supervisor.memoryReason { inst.policy = RestartPolicy.History() }
                 if reason == Supervisor.startReason {
                     launch(inst, event: "start", reason: nil)
                 } else {
@@ -480,8 +483,28 @@ public final class Supervisor {
                 return
             }
             self.refreshIfStale(maxAgeMs: Supervisor.sampleIntervalMs / 2)
+            self.checkMemoryLimits()
             self.ensureSampling()
         }
+    }
+
+    /// max_memory_restart over the whole app: the memory of every process of it in
+    /// the last sample (at most a second old), not the main pid's RSS as PM2 reads
+    /// it. Runs from the sampler only, never from inside a termination's refresh.
+    private func checkMemoryLimits() {
+        for inst in instances.values.sorted(by: { $0.id < $1.id }) {
+            guard let limit = inst.spec.maxMemoryRestartBytes, inst.status == .online,
+                  inst.termination == nil, inst.pid != nil, inst.memory > Int64(clamping: limit) else { continue }
+            let why = "\(Supervisor.mebibytes(inst.memory)) in \(inst.processCount) process(es) exceeds max_memory_restart \(Supervisor.mebibytes(Int64(clamping: limit)))"
+            inst.record("memory", why)
+            log.warning("app \(inst.spec.name) (id \(inst.id)): \(why): restarting")
+            settle(inst, desired: .run, relaunchReason: Supervisor.memoryReason) {}
+        }
+    }
+
+    static func mebibytes(_ bytes: Int64) -> String {
+        let tenths = bytes * 10 / (1024 * 1024)
+        return "\(tenths / 10).\(tenths % 10) MiB"
     }
 
     private func updateAccountingIdle() {

@@ -104,8 +104,10 @@ struct EcosystemErrorTests {
             (#""script": "a", "stop_exit_codes": [0, -1]"#, "apps[0].stop_exit_codes[1]: expected an exit code (0 to 255), found -1"),
             (#""script": "a", "append_env_to_name": "yes""#, #"apps[0].append_env_to_name: expected true or false, found "yes""#),
             // Options not implemented yet are still checked, so a file does not break the day they are.
-            (#""script": "a", "max_memory_restart": "lots""#, #"apps[0].max_memory_restart: expected a memory size (\#(memoryForms)), found "lots""#),
-            (#""script": "a", "maxMemoryRestart": -5"#, "apps[0].maxMemoryRestart: expected a memory size (\(memoryForms)), found -5"),
+            (#""script": "a", "max_memory_restart": "lots""#, #"apps[0].max_memory_restart: expected a positive memory size (\#(memoryForms)), found "lots""#),
+            (#""script": "a", "maxMemoryRestart": -5"#, "apps[0].maxMemoryRestart: expected a positive memory size (\(memoryForms)), found -5"),
+            (#""script": "a", "max_memory_restart": 0"#, "apps[0].max_memory_restart: expected a positive memory size (\(memoryForms)), found 0"),
+            (#""script": "a", "memory_max": "lots""#, #"apps[0].memory_max: expected a memory size (\#(memoryForms)), found "lots""#),
             (#""script": "a", "wait_ready": "yes""#, #"apps[0].wait_ready: expected true or false, found "yes""#),
             (#""script": "a", "exp_backoff_restart_delay": "fast""#, #"apps[0].exp_backoff_restart_delay: expected a duration (\#(durationForms)), found "fast""#),
             (#""script": "a", "log_date_format": 5"#, "apps[0].log_date_format: expected a string, found 5"),

@@ -182,3 +182,11 @@ import Testing
         }
     }
 }
+
+@Suite struct MemoryRestartOptionTests {
+    @Test func loadsSizes() throws {
+        let eco = try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "max_memory_restart": "200M"}, {"name": "b", "script": "/bin/true", "maxMemoryRestart": 1048576}, {"name": "c", "script": "/bin/true"}]}"#)
+        #expect(eco.apps.map(\.maxMemoryRestartBytes) == [200 * 1024 * 1024, 1_048_576, nil])
+        #expect(eco.warnings.isEmpty)
+    }
+}

@@ -51,3 +51,35 @@ struct OutputTests {
         #expect(lines.first == "line1")
     }
 }
+
+@Suite(.serialized)
+struct MemoryRestartTests {
+    /// The main process stays small; a child grows past the limit. PM2 reads only the
+    /// main pid and never restarts it; swisor counts the whole app.
+    @Test func aChildOverTheLimitRestartsTheApp() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        // dd fills a 96 MiB buffer from /dev/zero, then blocks writing it into a pipe
+        // nobody reads: a child holding ~96 MiB while the main shell holds ~1 MiB.
+        try h.script("hog.sh", """
+        echo $$ >> mains
+        dd if=/dev/zero bs=96M count=1 2>/dev/null | sleep 100000 &
+        while :; do sleep 1; done
+        """)
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "hog", "script": "./hog.sh", "max_memory_restart": "48M", "kill_timeout": 500}]}"#)
+        try h.must(["start", eco])
+        let first = try #require(try h.app("hog"))
+        h.track(first.pid!)
+        try h.waitUntil("the app is restarted for memory", timeout: 30) {
+            (try h.app("hog")?.restarts ?? 0) >= 1
+        }
+        let d = try #require(try h.describe("hog").first)
+        let memoryEvent = try #require(d.history?.first { $0.event == "memory" })
+        #expect(memoryEvent.reason?.contains("exceeds max_memory_restart 48.0 MiB") == true, "\(String(describing: memoryEvent.reason))")
+        #expect(d.history?.contains { $0.event == "restart" && $0.reason == "memory" } == true)
+        #expect(!Harness.alive(first.pid!))
+        // The main process alone stayed far below the limit.
+        #expect(d.lastExit?.requested == true)
+        _ = h.pids(in: "mains")
+    }
+}

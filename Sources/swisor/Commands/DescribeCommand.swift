@@ -46,6 +46,7 @@ struct DescribeCommand: ParsableCommand {
                 ("restart policy", "min_uptime \(s.minUptimeMs) ms, max_restarts \(s.maxRestarts), "
                     + (s.expBackoffRestartDelayMs.map { "exp_backoff_restart_delay \($0) ms (max \(s.expBackoffMaxDelayMs) ms)" } ?? "restart_delay \(s.restartDelayMs) ms")
                     + (s.stopExitCodes.isEmpty ? "" : ", stop_exit_codes \(s.stopExitCodes.map(String.init).joined(separator: ","))")),
+                ("memory limit", s.maxMemoryRestartBytes.map { "max_memory_restart \(Format.bytes(Int64(clamping: $0))) (whole app)" } ?? "-"),
             ]
         }
         if let l = a.logs {

@@ -39,6 +39,7 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("min-uptime"), help: "A shorter run is unstable: ms, or with a unit (default 1s).") var minUptime: String?
     @Option(name: .customLong("restart-delay"), help: "Wait before each automatic restart: ms, or with a unit.") var restartDelay: String?
     @Option(name: .customLong("exp-backoff-restart-delay"), help: "First wait of an exponential backoff (x1.5 per restart in a row); overrides --restart-delay.") var expBackoffRestartDelay: String?
+    @Option(name: .customLong("max-memory-restart"), help: "Restart when all processes of the app together use more memory (200M, 1G).") var maxMemoryRestart: String?
     @Flag(name: .customLong("merge-logs"), help: "One log file for all instances.") var mergeLogs = false
     @Option(name: [.customShort("o"), .customLong("output")], help: "File for the app's stdout.") var output: String?
     @Option(name: [.customShort("e"), .customLong("error")], help: "File for the app's stderr.") var error: String?
@@ -49,7 +50,7 @@ struct StartCommand: ParsableCommand {
     private var adHocFlagsGiven: Bool {
         name != nil || namespace != nil || interpreter != nil || interpreterArgs != nil || cwd != nil
             || instances != nil || noAutorestart || killSignal != nil || killTimeout != nil || maxRestarts != nil
-            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || mergeLogs || output != nil || error != nil || log != nil
+            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || maxMemoryRestart != nil || mergeLogs || output != nil || error != nil || log != nil
             || !scriptArgs.isEmpty
     }
 
@@ -118,6 +119,7 @@ struct StartCommand: ParsableCommand {
         put("min_uptime", minUptime)
         put("restart_delay", restartDelay)
         put("exp_backoff_restart_delay", expBackoffRestartDelay)
+        put("max_memory_restart", maxMemoryRestart)
         if mergeLogs { app.append(("merge_logs", .bool(true))) }
         put("out_file", output)
         put("error_file", error)
