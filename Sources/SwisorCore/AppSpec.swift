@@ -45,6 +45,11 @@ public struct AppSpec: Codable, Sendable, Equatable {
     /// Restart (reason `memory`) when every process of the app together uses more;
     /// nil: no limit.
     public var maxMemoryRestartBytes: UInt64?
+    /// `cron_restart`, validated (CronExpression.parse succeeds); nil: none.
+    public var cronRestart: String?
+    /// false: the app waits for its first cron run (or a start) instead of starting
+    /// when it is added.
+    public var autostart: Bool
 
     public init(
         name: String,
@@ -72,7 +77,9 @@ public struct AppSpec: Codable, Sendable, Equatable {
         expBackoffRestartDelayMs: Int? = nil,
         expBackoffMaxDelayMs: Int = AppSpec.defaultExpBackoffMaxDelayMs,
         stopExitCodes: [Int32] = [],
-        maxMemoryRestartBytes: UInt64? = nil
+        maxMemoryRestartBytes: UInt64? = nil,
+        cronRestart: String? = nil,
+        autostart: Bool = true
     ) {
         self.name = name
         self.namespace = namespace
@@ -100,6 +107,8 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.expBackoffMaxDelayMs = expBackoffMaxDelayMs
         self.stopExitCodes = stopExitCodes
         self.maxMemoryRestartBytes = maxMemoryRestartBytes
+        self.cronRestart = cronRestart
+        self.autostart = autostart
     }
 
     public static let defaultNamespace = "default"
@@ -155,5 +164,7 @@ extension AppSpec {
         case expBackoffMaxDelayMs = "exp_backoff_max_delay_ms"
         case stopExitCodes = "stop_exit_codes"
         case maxMemoryRestartBytes = "max_memory_restart_bytes"
+        case cronRestart = "cron_restart"
+        case autostart
     }
 }

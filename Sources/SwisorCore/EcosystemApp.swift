@@ -159,6 +159,8 @@ struct EcosystemAppReader {
             throw error(member(key), "expected a positive duration, found \(value.brief)")
         }
         let stopExitCodes = try readStopExitCodes()
+        let cron = try readCron()
+        let autostart = try bool("autostart") ?? true
         var maxMemory: UInt64?
         if let (key, value) = given["max_memory_restart"] {
             guard let bytes = Units.parseMemorySize(value), bytes > 0 else {
@@ -193,7 +195,9 @@ struct EcosystemAppReader {
             expBackoffRestartDelayMs: backoff,
             expBackoffMaxDelayMs: backoffMax,
             stopExitCodes: stopExitCodes,
-            maxMemoryRestartBytes: maxMemory
+            maxMemoryRestartBytes: maxMemory,
+            cronRestart: cron,
+            autostart: autostart
         )
     }
 
@@ -257,6 +261,20 @@ struct EcosystemAppReader {
     }
 
     // MARK: - Options
+
+    /// Checked at load, so a bad expression names its JSON path instead of failing
+    /// at the first tick. PM2 reads 0 and "0" as "no cron".
+    private func readCron() throws(ConfigError) -> String? {
+        guard let (key, value) = given["cron_restart"] else { return nil }
+        if value == .int(0) || value == .string("0") { return nil }
+        let text = try string(key, value, expected: "a cron expression such as \"0 3 * * *\"")
+        do {
+            _ = try CronExpression.parse(text)
+        } catch {
+            throw self.error(member(key), "invalid cron expression \(value.brief): \(error.message)")
+        }
+        return text
+    }
 
     private func readCwd() throws(ConfigError) -> String {
         let base = EcosystemPaths.normalize(options.directory)

@@ -64,6 +64,8 @@ enum EcosystemKeys {
         Option("exp_backoff_max_delay", .supported),
         Option("stop_exit_codes", .supported),
         Option("max_memory_restart", .supported),
+        Option("cron_restart", aliases: ["cron"], .supported),
+        Option("autostart", .supported),
         Option("port", .supported),
         Option("append_env_to_name", .supported),
     ]
@@ -74,9 +76,6 @@ enum EcosystemKeys {
         Option("memory_high", .notYet(kind: .memorySize, harmless: [])),
         Option("tasks_max", .notYet(kind: .any, harmless: [])),
         Option("cpu_quota", .notYet(kind: .any, harmless: [])),
-        // PM2 reads 0 and "0" as "no cron".
-        Option("cron_restart", aliases: ["cron"], .notYet(kind: .any, harmless: [.int(0), .string("0")])),
-        Option("autostart", .notYet(kind: .bool, harmless: [.bool(true)])),
         Option("wait_ready", .notYet(kind: .bool, harmless: [.bool(false)])),
         Option("listen_timeout", .notYet(kind: .duration, harmless: [])),
         Option("watchdog_sec", .notYet(kind: .any, harmless: [])),

@@ -8,7 +8,7 @@ public enum ControlProtocol {
 }
 
 public enum Command: String, Codable, Sendable, CaseIterable {
-    case ping, list, describe, start, restart, stop, delete, logs, kill, reset
+    case ping, list, describe, start, restart, stop, delete, logs, kill, reset, trigger
 }
 
 public struct Request: Codable, Sendable {
@@ -202,6 +202,9 @@ public struct AppInfo: Codable, Sendable {
     public var processCount: Int
     public var createdAt: Int64
     public var nextRestartAt: Int64?
+    /// The next cron_restart run, ms since the epoch; nil without a schedule or while
+    /// it is paused by `stop`.
+    public var nextCronAt: Int64?
     public var lastExit: ExitInfo?
     // describe only:
     public var spec: AppSpec?
@@ -240,6 +243,7 @@ public struct AppInfo: Codable, Sendable {
         case processCount = "process_count"
         case createdAt = "created_at"
         case nextRestartAt = "next_restart_at"
+        case nextCronAt = "next_cron_at"
         case lastExit = "last_exit"
         case spec, logs, history, processes
     }
@@ -286,6 +290,7 @@ extension AppInfo {
         m.append(("memory", .int(memory)))
         m.append(("name", .string(name)))
         m.append(("namespace", .string(namespace)))
+        if let nextCronAt { m.append(("next_cron_at", .int(nextCronAt))) }
         if let nextRestartAt { m.append(("next_restart_at", .int(nextRestartAt))) }
         if let pid { m.append(("pid", .int(Int64(pid)))) }
         m.append(("process_count", .int(Int64(processCount))))

@@ -17,10 +17,15 @@ public final class Daemon {
     private let startedMono = monotonicMilliseconds()
     private var shuttingDown = false
 
+    private let zoneName: String
+
     private init(home: Home, loop: EventLoop, containment: Containment) {
         self.home = home
         self.loop = loop
-        self.supervisor = Supervisor(loop: loop, home: home, containment: containment, log: log)
+        let zone = LocalTimeZone.load()
+        if let warning = zone.warning { log.warning(warning) }
+        self.zoneName = zone.name
+        self.supervisor = Supervisor(loop: loop, home: home, containment: containment, log: log, zone: zone.rules)
     }
 
     /// Runs the daemon in the foreground; returns its exit status.
@@ -85,7 +90,7 @@ public final class Daemon {
             self.dispatch(request, reply: reply)
         }
         try writePIDFile()
-        log.info("swisor \(Daemon.version) listening on \(home.socket) (pid \(getpid()), containment \(supervisor.containment.mode))")
+        log.info("swisor \(Daemon.version) listening on \(home.socket) (pid \(getpid()), containment \(supervisor.containment.mode), time zone \(zoneName))")
         SystemdNotify.send("READY=1\nSTATUS=listening on \(home.socket)\nMAINPID=\(getpid())")
 
         loop.run()
@@ -169,6 +174,15 @@ public final class Daemon {
                 }
             } else {
                 reply(.failure(.badRequest, "start needs apps or a target"), nil)
+            }
+
+        case .trigger:
+            guard let (target, found) = targets() else {
+                return reply(.failure(.badRequest, "trigger needs a target"), nil)
+            }
+            if found.isEmpty { return reply(noMatch(target), nil) }
+            supervisor.trigger(found) {
+                reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
             }
 
         case .restart, .stop, .delete:

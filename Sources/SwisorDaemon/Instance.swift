@@ -45,6 +45,11 @@ final class Instance {
     var restartTimer: EventLoop.TimerID?
     var nextRestartAt: Int64?
     var termination: Termination?
+    /// cron_restart, parsed; the schedule is paused by `stop` until a start/restart.
+    var cron: CronExpression?
+    var cronPaused = false
+    var cronTimer: EventLoop.TimerID?
+    var nextCronAt: Int64?
     /// Replies waiting for the current termination (stop/restart/delete requests).
     var waiters: [() -> Void] = []
     var pipes: [PipeReader] = []
@@ -65,6 +70,13 @@ final class Instance {
         self.index = index
         self.logs = logs
         self.createdAt = wallClockMilliseconds()
+        self.cron = Instance.parseCron(spec)
+    }
+
+    /// The loader validated it; a spec from elsewhere (an older dump) that does not
+    /// parse simply has no schedule.
+    static func parseCron(_ spec: AppSpec) -> CronExpression? {
+        spec.cronRestart.flatMap { try? CronExpression.parse($0) }
     }
 
     func record(_ event: String, _ reason: String? = nil) {
@@ -97,6 +109,7 @@ final class Instance {
             cpu: cpu, memory: memory, processCount: processCount, createdAt: createdAt,
             nextRestartAt: nextRestartAt, lastExit: lastExit
         )
+        info.nextCronAt = nextCronAt
         if detailed {
             info.spec = spec
             info.logs = logs.paths

@@ -12,6 +12,8 @@ public final class Supervisor {
     private let home: Home
     let containment: Containment
     private let log: DaemonLog
+    /// The daemon's local time zone: cron schedules are in local time (SEMANTICS.md).
+    let zone: TimeZoneRules
     private var instances: [Int: Instance] = [:]
     private var nextID = 0
     private let readBuffer = ReadBuffer()
@@ -26,8 +28,9 @@ public final class Supervisor {
     /// CPU and memory of every app, and the memory watch, are read once per second.
     static let sampleIntervalMs: Int64 = 1000
 
-    init(loop: EventLoop, home: Home, containment: Containment, log: DaemonLog) {
+    init(loop: EventLoop, home: Home, containment: Containment, log: DaemonLog, zone: TimeZoneRules = .utc) {
         self.loop = loop
+        self.zone = zone
         self.home = home
         self.containment = containment
         self.log = log
@@ -80,6 +83,9 @@ public final class Supervisor {
             for (i, inst) in existing.enumerated() {
                 if i < spec.instances {
                     inst.spec = spec
+                    inst.cron = Instance.parseCron(spec)
+                    loop.cancel(inst.cronTimer)
+                    inst.cronTimer = nil
                     touched.append(inst.id)
                     group.enter()
                     restart(inst, reason: "manual") { group.leave() }
@@ -94,7 +100,14 @@ public final class Supervisor {
             for index in existing.count..<max(existing.count, spec.instances) {
                 let inst = create(spec: spec, index: index)
                 touched.append(inst.id)
-                launch(inst, event: "start", reason: nil)
+                if spec.autostart {
+                    launch(inst, event: "start", reason: nil)
+                } else {
+                    inst.statusReason = inst.cron != nil
+                        ? "autostart is off: waiting for its first cron run" : "autostart is off: waiting for a start"
+                    inst.record("added", inst.statusReason)
+                }
+                scheduleCron(inst)
             }
         }
         group.arm()
@@ -105,6 +118,10 @@ public final class Supervisor {
     /// A relaunch because the app outgrew max_memory_restart: counted, but not a
     /// manual restart, so the crash-loop count and the backoff carry on.
     static let memoryReason = "memory"
+    /// A cron tick (or `trigger`) of a running app: a counted restart.
+    static let cronReason = "cron"
+    /// A cron tick (or `trigger`) of a stopped, exited or errored app: a start.
+    static let cronStartReason = "cron start"
 
     /// `start <target>`: starts what is not running; leaves running instances alone.
     func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
@@ -122,6 +139,11 @@ public final class Supervisor {
 
     func delete(_ targets: [Instance], completion: @escaping () -> Void) {
         forEach(targets, completion) { self.settle($0, desired: .delete, then: $1) }
+    }
+
+    /// `trigger`: what a cron tick does, now.
+    func trigger(_ targets: [Instance], completion: @escaping () -> Void) {
+        forEach(targets, completion) { self.cronTick($0, event: "trigger", then: $1) }
     }
 
     /// `reset`: zero the restart counters and the backoff; the processes are untouched.
@@ -171,7 +193,63 @@ public final class Supervisor {
         inst.desired = desired
         inst.relaunchReason = relaunchReason
         cancelScheduledRestart(inst)
+        switch desired {
+        case .stop, .delete:
+            // `stop` pauses the schedule until the next start/restart (PM2 keeps firing).
+            inst.cronPaused = true
+            cancelCron(inst)
+        case .run:
+            if relaunchReason == "manual" || relaunchReason == Supervisor.startReason {
+                inst.cronPaused = false
+                if inst.cronTimer == nil { scheduleCron(inst) }
+            }
+        }
         terminate(inst, requested: true, then: done)
+    }
+
+    // MARK: Cron
+
+    /// Longest single wait: the wall clock is checked again at least this often, so a
+    /// clock set forward or back (NTP, an operator) moves the next run with it.
+    static let cronRecheckMs: Int64 = 60_000
+
+    private func scheduleCron(_ inst: Instance, after floorSeconds: Int64? = nil) {
+        cancelCron(inst)
+        guard let cron = inst.cron, !inst.cronPaused, inst.desired != .delete else { return }
+        let nowMs = wallClockMilliseconds()
+        let from = max(nowMs / 1000, floorSeconds ?? Int64.min)
+        guard let next = cron.nextFire(after: from, in: zone) else { return }
+        inst.nextCronAt = next * 1000
+        arm(inst, at: next)
+    }
+
+    private func arm(_ inst: Instance, at next: Int64) {
+        let wait = next * 1000 - wallClockMilliseconds()
+        inst.cronTimer = loop.schedule(afterMilliseconds: min(max(0, wait), Supervisor.cronRecheckMs)) { [weak self, weak inst] in
+            guard let self, let inst else { return }
+            inst.cronTimer = nil
+            if wallClockMilliseconds() < next * 1000 {
+                // Woken early to look at the clock again (or it was set back): wait on.
+                self.arm(inst, at: next)
+                return
+            }
+            self.cronTick(inst, event: "cron") {}
+            self.scheduleCron(inst, after: next)
+        }
+    }
+
+    private func cancelCron(_ inst: Instance) {
+        loop.cancel(inst.cronTimer)
+        inst.cronTimer = nil
+        inst.nextCronAt = nil
+    }
+
+    /// A tick restarts a running app, or starts a stopped, exited or errored one (how
+    /// PM2 users run scheduled jobs). Either way through the graceful stop first.
+    private func cronTick(_ inst: Instance, event: String, then done: @escaping () -> Void) {
+        let running = inst.pid != nil || inst.termination != nil
+        inst.record(event, running ? "restarting the running app" : "starting the app")
+        settle(inst, desired: .run, relaunchReason: running ? Supervisor.cronReason : Supervisor.cronStartReason, then: done)
     }
 
     private func cancelScheduledRestart(_ inst: Instance) {
@@ -407,12 +485,15 @@ public final class Supervisor {
             inst.record("stopped", "by request")
         case .run:
             if let reason = inst.relaunchReason {
-                // A manual restart is a fresh start for the crash-loop count and the
-                // backoff (SEMANTICS.md).
+                // A manual restart (or a cron run) is a fresh start for the crash-loop
+                // count and the backoff (SEMANTICS.md); a memory restart is not.
                 if reason != Supervisor.memoryReason { inst.policy = RestartPolicy.History() }
-                if reason == Supervisor.startReason {
+                switch reason {
+                case Supervisor.startReason:
                     launch(inst, event: "start", reason: nil)
-                } else {
+                case Supervisor.cronStartReason:
+                    launch(inst, event: "start", reason: "cron")
+                default:
                     inst.restarts += 1
                     launch(inst, event: "restart", reason: reason)
                 }

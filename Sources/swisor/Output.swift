@@ -112,6 +112,9 @@ enum AppTable {
             var status = a.status.rawValue
             if a.status == .waitingRestart, let at = a.nextRestartAt {
                 status += " (\(Format.duration(ms: max(0, at - now) + 999)))"
+            } else if a.pid == nil, let at = a.nextCronAt {
+                // A scheduled job between runs: when it runs next.
+                status += " (next \(Format.time(ms: at)))"
             }
             t.rows.append([
                 String(a.id), a.name, a.namespace, a.pid.map(String.init) ?? "-",

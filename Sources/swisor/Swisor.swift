@@ -66,7 +66,7 @@ struct Swisor: ParsableCommand {
         version: Daemon.version,
         subcommands: [
             StartCommand.self, ListCommand.self, JlistCommand.self, DescribeCommand.self,
-            RestartCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, LogsCommand.self,
+            RestartCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, TriggerCommand.self, LogsCommand.self,
             PingCommand.self, KillCommand.self, DaemonCommand.self,
         ]
     )

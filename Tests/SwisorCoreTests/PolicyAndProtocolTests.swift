@@ -190,3 +190,18 @@ import Testing
         #expect(eco.warnings.isEmpty)
     }
 }
+
+@Suite struct CronOptionTests {
+    @Test func loadsAndValidatesWithThePath() throws {
+        let eco = try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "cron_restart": "*/2 * * * * *", "autostart": false}, {"name": "b", "script": "/bin/true", "cron": 0}, {"name": "c", "script": "/bin/true"}]}"#)
+        #expect(eco.apps.map(\.cronRestart) == ["*/2 * * * * *", nil, nil])
+        #expect(eco.apps.map(\.autostart) == [false, true, true])
+        #expect(eco.warnings.isEmpty)
+        #expect(throws: ConfigError(file: "eco.json", path: "apps[1].cron_restart", message: "invalid cron expression \"0 25 * * *\": field 2 (hour): 25 is out of range 0-23")) {
+            try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true"}, {"name": "b", "script": "/bin/true", "cron_restart": "0 25 * * *"}]}"#)
+        }
+        #expect(throws: ConfigError(file: "eco.json", path: "apps[0].autostart", message: "expected true or false, found \"no\"")) {
+            try EcoFixture.load(#"{"apps": [{"name": "a", "script": "/bin/true", "autostart": "no"}]}"#)
+        }
+    }
+}

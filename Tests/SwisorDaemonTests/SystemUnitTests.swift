@@ -1,4 +1,5 @@
 @testable import SwisorDaemon
+import Foundation
 @testable import SwisorSystem
 import SwisorCore
 import Testing
@@ -120,5 +121,26 @@ func getpidForTest() -> Int32 { getpid() }
             #expect(String(decoding: fast, as: UTF8.self) == String(decoding: try Wire.encode(request), as: UTF8.self))
         }
         #expect(Request(command: .start, apps: []).simpleWireForm == nil)
+    }
+}
+
+@Suite struct LocalTimeZoneTests {
+    @Test func readsTZAsAZoneAPathOrARule() throws {
+        let rule = LocalTimeZone.load(environment: "CET-1CEST,M3.5.0,M10.5.0/3")
+        #expect(rule.warning == nil)
+        // 2026-07-01T00:00:00Z is summer: UTC+2.
+        #expect(rule.rules.offset(atUTC: 1_782_864_000) == 7200)
+        let utc = LocalTimeZone.load(environment: "")
+        #expect(utc.name == "UTC")
+        let bad = LocalTimeZone.load(environment: "No/Such_Zone")
+        #expect(bad.name == "UTC")
+        #expect(bad.warning?.contains("No/Such_Zone") == true)
+        if FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/Europe/Berlin") {
+            let berlin = LocalTimeZone.load(environment: ":Europe/Berlin")
+            #expect(berlin.name == "Europe/Berlin")
+            #expect(berlin.rules.offset(atUTC: 1_782_864_000) == 7200)
+        } else {
+            print("zone file check skipped: /usr/share/zoneinfo/Europe/Berlin is missing (no tzdata)")
+        }
     }
 }

@@ -35,6 +35,9 @@ struct DescribeCommand: ParsableCommand {
             ("created", Format.time(ms: a.createdAt)),
         ]
         if let at = a.nextRestartAt { lines.append(("next restart", Format.time(ms: at))) }
+        if let cron = a.spec?.cronRestart {
+            lines.append(("cron_restart", cron + (a.nextCronAt.map { ", next run \(Format.time(ms: $0))" } ?? ", paused (stopped)")))
+        }
         if let e = a.lastExit {
             lines.append(("last exit", "\(e.summary) at \(Format.time(ms: e.at)) after \(e.runMs) ms" + (e.requested ? " (requested)" : " (by itself)")))
         }

@@ -51,7 +51,7 @@ struct ListCommand: ParsableCommand {
     }
 }
 
-/// The list fields of one app, read from the daemon's JSON (docs/protocol.md).
+/// The fields the table shows, read from the daemon's JSON (docs/protocol.md).
 struct ListRow {
     var info: AppInfo
 
@@ -73,5 +73,6 @@ struct ListRow {
             createdAt: json["created_at"]?.int64Value ?? 0,
             nextRestartAt: json["next_restart_at"]?.int64Value
         )
+        info.nextCronAt = json["next_cron_at"]?.int64Value
     }
 }

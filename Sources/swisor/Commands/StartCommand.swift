@@ -40,6 +40,8 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("restart-delay"), help: "Wait before each automatic restart: ms, or with a unit.") var restartDelay: String?
     @Option(name: .customLong("exp-backoff-restart-delay"), help: "First wait of an exponential backoff (x1.5 per restart in a row); overrides --restart-delay.") var expBackoffRestartDelay: String?
     @Option(name: .customLong("max-memory-restart"), help: "Restart when all processes of the app together use more memory (200M, 1G).") var maxMemoryRestart: String?
+    @Option(name: .customLong("cron"), help: "cron_restart: restart, or start when not running, on this schedule (\"0 3 * * *\").") var cron: String?
+    @Flag(name: .customLong("no-autostart"), help: "Do not start the app now: wait for its first cron run or a start.") var noAutostart = false
     @Flag(name: .customLong("merge-logs"), help: "One log file for all instances.") var mergeLogs = false
     @Option(name: [.customShort("o"), .customLong("output")], help: "File for the app's stdout.") var output: String?
     @Option(name: [.customShort("e"), .customLong("error")], help: "File for the app's stderr.") var error: String?
@@ -50,7 +52,7 @@ struct StartCommand: ParsableCommand {
     private var adHocFlagsGiven: Bool {
         name != nil || namespace != nil || interpreter != nil || interpreterArgs != nil || cwd != nil
             || instances != nil || noAutorestart || killSignal != nil || killTimeout != nil || maxRestarts != nil
-            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || maxMemoryRestart != nil || mergeLogs || output != nil || error != nil || log != nil
+            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || maxMemoryRestart != nil || cron != nil || noAutostart || mergeLogs || output != nil || error != nil || log != nil
             || !scriptArgs.isEmpty
     }
 
@@ -120,6 +122,8 @@ struct StartCommand: ParsableCommand {
         put("restart_delay", restartDelay)
         put("exp_backoff_restart_delay", expBackoffRestartDelay)
         put("max_memory_restart", maxMemoryRestart)
+        put("cron_restart", cron)
+        if noAutostart { app.append(("autostart", .bool(false))) }
         if mergeLogs { app.append(("merge_logs", .bool(true))) }
         put("out_file", output)
         put("error_file", error)
