@@ -104,3 +104,43 @@ struct CronTests {
         #expect(!h.run(["ping"]).ok, "nothing started")
     }
 }
+
+@Suite(.serialized)
+struct ScheduledLayoutTests {
+    static var examples: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples").path
+    }
+
+    /// examples/scheduled.json: services, queue workers and jobs side by side. Jobs run
+    /// (at start and when triggered), exit 0 and wait for their next run; the services
+    /// and workers are untouched by any of it.
+    @Test func jobsRunNextToUntouchedServices() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        try h.must(["start", ScheduledLayoutTests.examples + "/scheduled.json"])
+        let all = try h.list()
+        #expect(all.count == 16)
+        let services = all.filter { $0.namespace != "jobs" }
+        #expect(services.count == 9)
+        #expect(services.allSatisfy { $0.isOnline })
+        for s in services { h.track(s.pid!) }
+        let jobsExited = { (after: Int64) throws -> Bool in
+            let jobs = try h.list().filter { $0.namespace == "jobs" }
+            return jobs.count == 7 && jobs.allSatisfy {
+                $0.status == .stopped && $0.lastExit?.code == 0 && ($0.lastExit?.at ?? 0) > after && $0.nextCronAt != nil
+            }
+        }
+        try h.waitUntil("every job ran once and exited 0", timeout: 20) { try jobsExited(0) }
+        let firstRuns = try h.list().filter { $0.namespace == "jobs" }.compactMap { $0.lastExit?.at }.max() ?? 0
+
+        try h.must(["trigger", "jobs"])
+        try h.waitUntil("every job ran again", timeout: 20) { try jobsExited(firstRuns) }
+        let after = try h.list().filter { $0.namespace != "jobs" }
+        #expect(after.map(\.pid) == services.map(\.pid), "a service was restarted by the jobs' runs")
+        #expect(after.allSatisfy { $0.restarts == 0 && $0.isOnline })
+        #expect(try h.list().filter { $0.namespace == "jobs" }.allSatisfy { $0.restarts == 0 })
+        let log = h.read(h.home + "/logs/invoices-out.log")
+        #expect(log.components(separatedBy: "job invoices: done").count - 1 == 2)
+    }
+}

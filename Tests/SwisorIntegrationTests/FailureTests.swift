@@ -194,6 +194,40 @@ struct FailureTests {
 
 @Suite(.serialized)
 struct BackoffIntegrationTests {
+    /// stop_exit_codes: a listed code is "done" (stopped), another is restarted.
+    @Test func stopExitCodes() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        // First run exits 4 (restarted), the second exits 3 (listed: stopped).
+        try h.script("codes.sh", "n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n\n[ $n -ge 2 ] && exit 3\nexit 4\n")
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "c", "script": "./codes.sh", "stop_exit_codes": [0, 3]}]}"#)
+        _ = h.run(["start", eco])
+        try h.waitUntil("the listed exit code stops the app") { try h.app("c")?.status == .stopped }
+        let a = try #require(try h.app("c"))
+        #expect(a.restarts == 1)
+        #expect(a.lastExit?.code == 3)
+        #expect(a.statusReason == "exited by itself: exited with code 3, listed in stop_exit_codes")
+        #expect(h.read("n") == "2\n")
+    }
+
+    /// After a run of 30 s the backoff starts over (measured exactly: SEMANTICS.md).
+    @Test func backoffStartsOverAfterAThirtySecondRun() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        // Runs 1-3 fail at once, run 4 lasts 31 s, runs 5+ fail at once again.
+        try h.script("slow.sh", "n=$(cat n 2>/dev/null || echo 0); n=$((n+1)); echo $n > n\n[ $n -eq 4 ] && sleep 31\nexit 1\n")
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "s", "script": "./slow.sh", "exp_backoff_restart_delay": 200, "min_uptime": 0}]}"#)
+        _ = h.run(["start", eco])
+        try h.waitUntil("the run after the long one has failed", timeout: 60) {
+            (Int(h.read("n").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 6
+        }
+        let waits = try #require(try h.describe("s").first?.history)
+            .filter { $0.event == "waiting restart" }
+            .compactMap { $0.reason?.split(separator: " ").dropLast().last.flatMap { Int($0) } }
+        // 200, 300, 450 before the long run; 200 again after it, then 300.
+        #expect(Array(waits.prefix(5)) == [200, 300, 450, 200, 300], "\(waits)")
+        try h.must(["stop", "s"])
+    }
     /// Waits grow x1.5 (each recorded in the history with its reason), never less than
     /// configured between two real runs, and a manual restart starts over.
     @Test func backoffDelaysGrowAndResetOnManualRestart() throws {
