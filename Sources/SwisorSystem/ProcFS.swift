@@ -38,31 +38,87 @@ public enum ProcFS {
     /// Parses /proc/<pid>/stat. The command name may contain spaces and parentheses,
     /// so the fields are read after the *last* ')'.
     public static func parseStat(_ bytes: [UInt8]) -> ProcessEntry? {
+        bytes.withUnsafeBufferPointer { parseStat($0) }
+    }
+
+    /// One pass, no allocation but the command name: the daemon parses every
+    /// process's stat once a second.
+    static func parseStat(_ bytes: UnsafeBufferPointer<UInt8>) -> ProcessEntry? {
         guard let open = bytes.firstIndex(of: UInt8(ascii: "(")),
               let close = bytes.lastIndex(of: UInt8(ascii: ")")),
               close > open else { return nil }
-        guard let pid = Int32(String(decoding: bytes[..<open], as: UTF8.self).trimmingSpaces) else { return nil }
-        let comm = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
-        let rest = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        // rest[0] is field 3 (state); field N is rest[N - 3].
-        guard rest.count >= 22 else { return nil }
-        func num(_ field: Int) -> Int64 { Int64(String(decoding: rest[field - 3], as: UTF8.self)) ?? 0 }
+        var pid: Int64 = 0
+        var sawDigit = false
+        for b in bytes[..<open] where b >= 48 && b <= 57 {
+            pid = pid * 10 + Int64(b - 48)
+            sawDigit = true
+        }
+        guard sawDigit else { return nil }
+        // Fields after the name, 3 (state) to 24 (rss); field 3 is a letter.
+        var fields = [Int64](repeating: 0, count: 25)
+        var state: UInt8 = UInt8(ascii: "?")
+        var field = 2
+        var value: Int64 = 0
+        var negative = false
+        var inField = false
+        var i = close + 1
+        while i < bytes.count && field <= 24 {
+            let b = bytes[i]
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\n") {
+                if inField {
+                    fields[field] = negative ? -value : value
+                    inField = false
+                }
+            } else {
+                if !inField {
+                    field += 1
+                    inField = true
+                    value = 0
+                    negative = false
+                    if field == 3 { state = b }
+                }
+                if b == UInt8(ascii: "-") { negative = true } else if b >= 48 && b <= 57 { value = value * 10 + Int64(b - 48) }
+            }
+            i += 1
+        }
+        if inField && field <= 24 { fields[field] = negative ? -value : value }
+        guard field >= 24 else { return nil }
         return ProcessEntry(
-            pid: pid,
-            ppid: pid_t(num(4)),
-            pgid: pid_t(num(5)),
-            sid: pid_t(num(6)),
-            state: rest[0].first ?? UInt8(ascii: "?"),
-            startTime: UInt64(max(0, num(22))),
-            cpuTicks: UInt64(max(0, num(14) + num(15))),
-            rssPages: num(24),
-            comm: comm
+            pid: pid_t(truncatingIfNeeded: pid),
+            ppid: pid_t(truncatingIfNeeded: fields[4]),
+            pgid: pid_t(truncatingIfNeeded: fields[5]),
+            sid: pid_t(truncatingIfNeeded: fields[6]),
+            state: state,
+            startTime: UInt64(max(0, fields[22])),
+            cpuTicks: UInt64(max(0, fields[14] + fields[15])),
+            rssPages: fields[24],
+            comm: String(decoding: UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close]), as: UTF8.self)
         )
     }
 
     public static func entry(pid: pid_t) -> ProcessEntry? {
-        guard let bytes = FileDescriptor.readSmallFile("/proc/\(pid)/stat") else { return nil }
-        return parseStat(bytes)
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        return entry(pid: pid, buffer: &buffer)
+    }
+
+    /// Reads /proc/<pid>/stat into `buffer` (reused across a scan).
+    static func entry(pid: pid_t, buffer: inout [UInt8]) -> ProcessEntry? {
+        var path = "/proc/"
+        path += String(pid)
+        path += "/stat"
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { Glibc.close(fd) }
+        return buffer.withUnsafeMutableBufferPointer { buf -> ProcessEntry? in
+            var n = 0
+            while n < buf.count {
+                let r = Glibc.read(fd, buf.baseAddress! + n, buf.count - n)
+                if r < 0 && errno == EINTR { continue }
+                if r <= 0 { break }
+                n += r
+            }
+            return parseStat(UnsafeBufferPointer(rebasing: buf[0..<n]))
+        }
     }
 
     /// Every process on the host. One readdir and one small read per process; callers
@@ -72,6 +128,8 @@ public enum ProcFS {
         defer { closedir(dir) }
         var out: [ProcessEntry] = []
         out.reserveCapacity(512)
+        // A stat line is under 400 bytes; the name is at most 64.
+        var buffer = [UInt8](repeating: 0, count: 1024)
         while let ent = readdir(dir) {
             let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> pid_t? in
                 var value: pid_t = 0
@@ -84,7 +142,7 @@ public enum ProcFS {
                 }
                 return any ? value : nil
             }
-            guard let pid = name, let e = entry(pid: pid) else { continue }
+            guard let pid = name, let e = entry(pid: pid, buffer: &buffer) else { continue }
             out.append(e)
         }
         return out
