@@ -3,8 +3,22 @@
 snapshots and the final report. Standard library only.
 
 Subcommands (argv[1]):
-  ecosystem N SCRIPT OUT            write a swisor ecosystem file with N apps
+  ecosystem N SCRIPT OUT [MEM]      write a swisor ecosystem file with N apps (each with
+                                    max_memory_restart MEM when given)
   supervisor-conf N SCRIPT DIR OUT  write a supervisord config with N programs
+  crash-ecosystem BIN LOG OUT       the swisor ecosystem file of the crash-to-respawn phase
+  crash-supervisor-conf BIN LOG DIR OUT
+                                    the supervisord config of the same phase
+  count-starts LOG                  prints the "start" lines of a crash log
+  swisor-summary                    stdin: `swisor list --json`; prints "apps online restarts"
+  swisor-app NAME                   stdin: `swisor list --json`; prints "status restarts
+                                    unstable_restarts" of app NAME ("missing 0 0" if absent)
+  history-count EVENT               stdin: `swisor describe NAME --json`; prints how many
+                                    events EVENT its (recent) history holds
+  find-key KEY                      stdin: any JSON; prints the first value of KEY found at
+                                    any depth ("none" if absent)
+  kill-exe PATH                     SIGKILLs each live process whose executable is PATH;
+                                    prints how many
   count-swisor                      stdin: `swisor list --json`; prints apps online
   count-supervisor                  stdin: `supervisorctl status`; prints RUNNING lines
   descendants PID                   prints "pid starttime" of every descendant of PID
@@ -23,23 +37,50 @@ import sys
 
 # ---------------------------------------------------------------- generation
 
-def ecosystem(n, script, out):
-    apps = [
-        {
+def ecosystem(n, script, out, max_memory=None):
+    apps = []
+    for i in range(n):
+        app = {
             "name": f"bench-{i:03d}",
             "script": script,
             "interpreter": "none",
             "autorestart": True,
         }
-        for i in range(n)
-    ]
+        if max_memory:
+            # Turns the memory watch on for every app (issue 3); far above what the app
+            # uses, so it never fires.
+            app["max_memory_restart"] = max_memory
+        apps.append(app)
     with open(out, "w") as f:
         json.dump({"apps": apps}, f, indent=1)
         f.write("\n")
 
 
-def supervisor_conf(n, script, d, out):
-    lines = [
+# The crash-to-respawn phase: one app that exits with code 1 as soon as it starts, to be
+# restarted at once, forever (bounded by bench/run's deadline and its stop).
+CRASH_MAX_RESTARTS = 1000000
+
+
+def crash_ecosystem(binary, log, out):
+    app = {
+        "name": "crash",
+        "script": binary,
+        "args": [log],
+        "interpreter": "none",
+        "autorestart": True,
+        # No run is unstable (a run is unstable when shorter than min_uptime), so the
+        # crash-loop count never grows; max_restarts is only a second guard.
+        "min_uptime": 0,
+        "max_restarts": CRASH_MAX_RESTARTS,
+        # No restart_delay and no exp_backoff_restart_delay: restart at once.
+    }
+    with open(out, "w") as f:
+        json.dump({"apps": [app]}, f, indent=1)
+        f.write("\n")
+
+
+def _supervisor_head(d, loglevel):
+    return [
         "[unix_http_server]",
         f"file={d}/supervisor.sock",
         "chmod=0700",
@@ -49,7 +90,7 @@ def supervisor_conf(n, script, d, out):
         f"pidfile={d}/supervisord.pid",
         f"childlogdir={d}/logs",
         "nodaemon=false",
-        "loglevel=warn",
+        f"loglevel={loglevel}",
         "",
         "[rpcinterface:supervisor]",
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
@@ -58,6 +99,37 @@ def supervisor_conf(n, script, d, out):
         f"serverurl=unix://{d}/supervisor.sock",
         "",
     ]
+
+
+def crash_supervisor_conf(binary, log, d, out):
+    # loglevel info: every spawn and exit is logged, so bench/run can check afterwards
+    # that the program kept being respawned and never went to BACKOFF or FATAL.
+    lines = _supervisor_head(d, "info") + [
+        "[program:crash]",
+        f"command={binary} {log}",
+        "autostart=true",
+        # RestartUnconditionally: EXITED -> STARTING on the main loop's next pass.
+        "autorestart=true",
+        # With startsecs=0 a run is never "too quick" (now - laststart < 0 is false), so
+        # an exit goes RUNNING -> EXITED, never STARTING -> BACKOFF: startretries (the
+        # BACKOFF -> FATAL count) is never used; it is set high as a second guard.
+        "startsecs=0",
+        f"startretries={CRASH_MAX_RESTARTS}",
+        # Exit code 1 is "not expected" (only 0 is), as swisor's autorestart.
+        "exitcodes=0",
+        "stopasgroup=true",
+        "killasgroup=true",
+        "stopwaitsecs=5",
+        f"stdout_logfile={d}/logs/crash.out",
+        f"stderr_logfile={d}/logs/crash.err",
+        "",
+    ]
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+
+
+def supervisor_conf(n, script, d, out):
+    lines = _supervisor_head(d, "warn")
     for i in range(n):
         lines += [
             f"[program:bench-{i:03d}]",
@@ -93,6 +165,69 @@ def count_swisor():
 
 def count_supervisor():
     print(sum(1 for line in sys.stdin if len(line.split()) > 1 and line.split()[1] == "RUNNING"))
+
+
+def _list_json():
+    try:
+        apps = json.load(sys.stdin)
+    except ValueError:
+        return []
+    if isinstance(apps, dict):
+        apps = apps.get("apps", [])
+    return [a for a in apps if isinstance(a, dict)]
+
+
+def swisor_summary():
+    apps = _list_json()
+    print(len(apps), sum(1 for a in apps if a.get("status") == "online"),
+          sum(int(a.get("restarts") or 0) for a in apps))
+
+
+def swisor_app(name):
+    for a in _list_json():
+        if a.get("name") == name:
+            status = str(a.get("status", "?")).replace(" ", "_")
+            print(status, int(a.get("restarts") or 0), int(a.get("unstable_restarts") or 0))
+            return
+    print("missing 0 0")
+
+
+def history_count(event):
+    try:
+        data = json.load(sys.stdin)
+    except ValueError:
+        print(0)
+        return
+    items = data if isinstance(data, list) else [data]
+    print(sum(1 for d in items if isinstance(d, dict)
+              for h in d.get("history", []) if isinstance(h, dict) and h.get("event") == event))
+
+
+def find_key(key):
+    def walk(v):
+        if isinstance(v, dict):
+            if key in v:
+                return v[key]
+            v = list(v.values())
+        if isinstance(v, list):
+            for x in v:
+                r = walk(x)
+                if r is not None:
+                    return r
+        return None
+    try:
+        r = walk(json.load(sys.stdin))
+    except ValueError:
+        r = None
+    print("none" if r is None else r)
+
+
+def count_starts(path):
+    try:
+        with open(path, "rb") as f:
+            print(sum(1 for line in f if line.startswith(b"start ")))
+    except OSError:
+        print(0)
 
 
 # ---------------------------------------------------------------- /proc
@@ -151,6 +286,27 @@ def kill_survivors(path):
     print(n)
 
 
+def kill_exe(path):
+    """SIGKILLs every live process running the executable PATH (the crash app of this run,
+    which lives in this run's own work area, so nothing else can match). Prints how many."""
+    target = os.path.realpath(path)
+    n = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            exe = os.readlink(f"/proc/{name}/exe")
+        except OSError:
+            continue
+        if exe == target and not _zombie(int(name)):
+            n += 1
+            try:
+                os.kill(int(name), 9)
+            except OSError:
+                pass
+    print(n)
+
+
 def cpu_ticks(pid):
     st = _stat(pid)
     print(st[2] if st else 0)
@@ -199,6 +355,64 @@ def _num(v):
 
 def _mb(kib):
     return f"{kib / 1024:.1f} MiB" if isinstance(kib, (int, float)) else "n/a"
+
+
+# Latency buckets of the distribution table, in ms: [low, high).
+_BUCKETS = [(0, 1), (1, 2), (2, 5), (5, 10), (10, 100), (100, 1000), (1000, None)]
+
+
+def _bucket_label(lo, hi):
+    return f"≥ {lo} ms" if hi is None else f"{lo}–{hi} ms"
+
+
+def _respawns(path, limit):
+    """Crash-to-respawn latencies (ms) from a crash log: for each "start" line that follows
+    an "exit" line, start − exit. Only the first `limit` respawns are kept, so both
+    supervisors are judged on the same count when both reach it."""
+    lat, starts, unpaired = [], 0, 0
+    last = None  # ("start"|"exit", ns) of the previous line
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) != 2 or not parts[1].isdigit():
+                    continue
+                word, ns = parts[0], int(parts[1])
+                if word == "start":
+                    starts += 1
+                    if last and last[0] == "exit":
+                        lat.append((ns - last[1]) / 1e6)
+                    elif last:
+                        # Two starts in a row: a run that never wrote its exit (killed
+                        # at the stop), or two runs at once. Not a latency.
+                        unpaired += 1
+                last = (word, ns)
+    except OSError:
+        return None
+    total = len(lat)
+    lat = lat[:max(0, limit)]
+    out = {"starts": starts, "respawns_in_log": total, "unpaired_starts": unpaired,
+           "respawns": len(lat)}
+    if not lat:
+        return out
+    srt = sorted(lat)
+    n = len(srt)
+    mid = n // 2
+    rank = lambda q: srt[max(0, math.ceil(q * n) - 1)]  # nearest rank
+    r3 = lambda x: round(x, 3)
+    out.update({
+        "median_ms": r3(srt[mid] if n % 2 else (srt[mid - 1] + srt[mid]) / 2),
+        "p90_ms": r3(rank(0.9)),
+        "p99_ms": r3(rank(0.99)),
+        "min_ms": r3(srt[0]),
+        "max_ms": r3(srt[-1]),
+        "mean_ms": r3(sum(srt) / n),
+        "distribution": {
+            _bucket_label(lo, hi): sum(1 for x in srt if x >= lo and (hi is None or x < hi))
+            for lo, hi in _BUCKETS
+        },
+    })
+    return out
 
 
 def report(facts_path, outdir):
@@ -259,6 +473,67 @@ def report(facts_path, outdir):
         targets["daemon_rss_under_16MiB"] = {"value_kB": r, "limit_kB": 16 * 1024,
                                              "met": r < 16 * 1024}
 
+    # ---- issue 3: crash-to-respawn latency and idle CPU under memory watch
+    limit = int(f.get("crash_respawns", "0") or 0)
+    crash = {
+        "respawns_wanted": limit,
+        "deadline_s": _num(f.get("crash_seconds")),
+        "program": "bench/lib/crash.c: appends \"start <CLOCK_REALTIME ns>\" at the start of "
+                   "main, then \"exit <ns>\", then _exit(1); latency = next start − previous exit",
+        "compiler": f.get("crash_cc"),
+        "linkage": f.get("crash_linkage"),
+    }
+    for prefix in ("swisor", "supervisord"):
+        g = lambda k: _num(f.get(f"{prefix}_crash_{k}"))
+        # Only respawns that happened while nothing talked to the supervisor: those before
+        # the end of the collection (afterwards bench/run queries and stops it, and a
+        # request wakes supervisord's main loop, which then respawns at once).
+        upto = limit
+        if isinstance(g("starts1"), int):
+            upto = max(0, min(limit, g("starts1") - 1))
+        st = _respawns(os.path.join(work, f"crash-{prefix}.log"), upto)
+        if st is None:
+            continue
+        if isinstance(g("starts1"), int):
+            st["respawns_in_window"] = max(0, g("starts1") - 1)
+        for k in ("config", "status", "restarts", "unstable_restarts", "waiting_restart_events",
+                  "errored_events", "spawned_lines", "exited_lines", "gave_up_lines",
+                  "too_quickly_lines", "window_ms", "stop_ms", "starts_after_stop", "survivors",
+                  "daemon_pid"):
+            if f.get(f"{prefix}_crash_{k}") is not None:
+                st[k] = g(k)
+        s0, s1 = g("starts0"), g("starts1")
+        t0, t1 = g("ticks0"), g("ticks1")
+        w = g("window_ms")
+        if all(isinstance(x, int) for x in (s0, s1, t0, t1)) and s1 > s0:
+            st["daemon_cpu_ms_per_respawn"] = round((t1 - t0) * 1000 / ticks / (s1 - s0), 3)
+        if all(isinstance(x, int) for x in (s0, s1, w)) and w > 0:
+            st["respawns_per_s"] = round((s1 - s0) * 1000 / w, 1)
+        crash[prefix] = st
+    sm, vm = crash.get("swisor", {}).get("median_ms"), crash.get("supervisord", {}).get("median_ms")
+    if isinstance(sm, float) and isinstance(vm, float) and vm > 0:
+        ratios["respawn_median_vs_supervisord"] = round(sm / vm, 4)
+    if isinstance(sm, float):
+        targets["crash_to_respawn_median_under_5ms"] = {"value_ms": sm, "limit_ms": 5,
+                                                        "met": sm < 5}
+
+    idle = {"window_s": _num(f.get("idle_seconds")), "apps": n_apps,
+            "swisor_memory_watch": f.get("swisor_memory_watch"),
+            "supervisord_memory_watch": "none: supervisord has no memory limit of its own "
+                                        "(only the separate memmon event listener of "
+                                        "superlance, not installed here)"}
+    for prefix in ("swisor", "supervisord"):
+        d = {k: _num(f.get(f"{prefix}_idle_{k}")) for k in ("cpu_ms", "cpu_ms_per_s", "window_ms")
+             if f.get(f"{prefix}_idle_{k}") is not None}
+        if d:
+            idle[prefix] = d
+    if f.get("swisor_restarts_after_idle") is not None:
+        idle["swisor_restarts_after_idle"] = _num(f.get("swisor_restarts_after_idle"))
+    a = idle.get("swisor", {}).get("cpu_ms_per_s")
+    b = idle.get("supervisord", {}).get("cpu_ms_per_s")
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0:
+        ratios["idle_cpu_vs_supervisord"] = round(a / b, 4)
+
     machine = {k: f.get(k) for k in ("date", "nproc", "kernel", "cpu", "mem_total",
                                       "swisor_commit", "swisor_version",
                                       "supervisord_version", "hyperfine_version",
@@ -275,6 +550,8 @@ def report(facts_path, outdir):
         "timings": timings,
         "swisor_daemon": sw,
         "supervisord": sv,
+        "idle_cpu": idle,
+        "crash_to_respawn": crash,
         "ratios": ratios,
         "targets": targets,
         "notes": [x for x in f.get("notes", "").split("|") if x],
@@ -310,9 +587,12 @@ def _markdown(r):
     L.append(f"- timer: hyperfine {m['hyperfine_version']}, `--shell=none --output=pipe`, "
              f"{r['warmup']} warm-ups then {r['runs']} runs per command; each run is the wall "
              f"time of fork+exec+wait of the CLI, output read through a pipe (not a terminal)")
-    L.append(f"- each app: `{r['app_script']}` (a shell and its `sleep`, two processes)\n")
+    L.append(f"- each app: `{r['app_script']}` (a shell and its `sleep`, two processes)"
+             + (f"; under swisor each has `max_memory_restart: \"{r['idle_cpu']['swisor_memory_watch']}\"` "
+                f"(the memory watch runs, never fires)" if r["idle_cpu"].get("swisor_memory_watch") else "")
+             + "\n")
 
-    L.append("## Targets (issue 2)\n")
+    L.append("## Targets (issues 2 and 3)\n")
     L.append("| target | measured | limit | met |")
     L.append("| --- | ---: | ---: | :---: |")
     tg = r["targets"]
@@ -324,6 +604,10 @@ def _markdown(r):
         x = tg["daemon_rss_under_16MiB"]
         L.append(f"| daemon RSS (VmRSS) | {_mb(x['value_kB'])} | 16 MiB | "
                  f"{'yes' if x['met'] else '**NO**'} |")
+    if "crash_to_respawn_median_under_5ms" in tg:
+        x = tg["crash_to_respawn_median_under_5ms"]
+        L.append(f"| crash-to-respawn median latency, no delay configured | {x['value_ms']:.2f} ms | "
+                 f"5 ms | {'yes' if x['met'] else '**NO**'} |")
     L.append("")
 
     L.append("## CLI wall time (ms)\n")
@@ -355,7 +639,8 @@ def _markdown(r):
     row("RssFile", "RssFile_kB", _mb)
     row("threads", "Threads", num)
     row("supervised processes (descendants)", "processes", num)
-    row("idle CPU, ms per s (5 s window)", "idle_cpu_ms_per_s", num)
+    row(f"idle CPU, ms per s ({r['idle_cpu'].get('window_s')} s window, below)",
+        "idle_cpu_ms_per_s", num)
     row("`swisor start FILE` / `supervisord -c FILE` command returns", "start_cli_ms", ms)
     row(f"start {r['apps']} apps until all online/RUNNING", "start_ms", ms)
     row("`swisor kill` command returns", "stop_cli_ms", ms)
@@ -363,6 +648,9 @@ def _markdown(r):
         "stop_ms", ms)
     row("processes left after the stop", "survivors", num)
     L.append("")
+
+    L.extend(_markdown_idle(r))
+    L.extend(_markdown_crash(r))
 
     L.append("## Ratios (swisor / supervisord, same run)\n")
     rt = r["ratios"]
@@ -373,6 +661,14 @@ def _markdown(r):
     if "daemon_rss_vs_supervisord_rss" in rt:
         x = rt["daemon_rss_vs_supervisord_rss"]
         L.append(f"- swisor daemon VmRSS / supervisord VmRSS: **{x:.3f}**")
+    if "respawn_median_vs_supervisord" in rt:
+        x = rt["respawn_median_vs_supervisord"]
+        L.append(f"- crash-to-respawn median, swisor / supervisord: **{x:.4f}**"
+                 + (f" ({1 / x:.0f}× faster)" if x else ""))
+    if "idle_cpu_vs_supervisord" in rt:
+        x = rt["idle_cpu_vs_supervisord"]
+        L.append(f"- idle daemon CPU ({r['idle_cpu'].get('window_s')} s, {r['apps']} apps), "
+                 f"swisor with its memory watch / supervisord without one: **{x:.3f}**")
     L.append("")
     if r["notes"]:
         L.append("## Notes\n")
@@ -382,13 +678,119 @@ def _markdown(r):
     return "\n".join(L)
 
 
+def _markdown_idle(r):
+    i = r["idle_cpu"]
+    sw, sv = i.get("swisor"), i.get("supervisord")
+    if not sw and not sv:
+        return []
+    L = [f"## Idle daemon CPU over {i.get('window_s')} s, {i['apps']} apps (issue 3)\n"]
+    L.append("The daemon's own utime+stime (`/proc/PID/stat`, clock ticks of "
+             "10 ms; its children are not counted) over the window, with nothing asked of it, "
+             "after the timed runs.\n")
+    L.append("| | swisor daemon | supervisord |")
+    L.append("| --- | ---: | ---: |")
+    watch = i.get("swisor_memory_watch")
+    L.append(f"| memory watch | {'max_memory_restart ' + watch + ' on every app, checked every second' if watch else 'off'} "
+             f"| none (supervisord has no memory limit of its own) |")
+    g = lambda d, k, fmt: "n/a" if not d or d.get(k) is None else fmt(d[k])
+    L.append(f"| measured window | {g(sw, 'window_ms', lambda v: f'{v / 1000:.1f} s')} | "
+             f"{g(sv, 'window_ms', lambda v: f'{v / 1000:.1f} s')} |")
+    L.append(f"| CPU in the window | {g(sw, 'cpu_ms', lambda v: f'{v} ms')} | "
+             f"{g(sv, 'cpu_ms', lambda v: f'{v} ms')} |")
+    L.append(f"| CPU per second | {g(sw, 'cpu_ms_per_s', lambda v: f'{v} ms')} | "
+             f"{g(sv, 'cpu_ms_per_s', lambda v: f'{v} ms')} |")
+    L.append(f"| share of one CPU | {g(sw, 'cpu_ms_per_s', lambda v: f'{v / 10:.2f} %')} | "
+             f"{g(sv, 'cpu_ms_per_s', lambda v: f'{v / 10:.2f} %')} |")
+    if i.get("swisor_restarts_after_idle") is not None:
+        L.append(f"| restarts of the {i['apps']} apps by the end (0: the watch never fired) | "
+                 f"{i['swisor_restarts_after_idle']} | — |")
+    L.append("")
+    return L
+
+
+def _markdown_crash(r):
+    c = r["crash_to_respawn"]
+    sw, sv = c.get("swisor"), c.get("supervisord")
+    if not sw and not sv:
+        return []
+    L = ["## Crash-to-respawn latency, no delay configured (issue 3)\n"]
+    L.append(f"One app, `crash` ({c['program']}; built with {c.get('compiler')}, "
+             f"{c.get('linkage')}), restarted by each supervisor in turn. Up to "
+             f"{c['respawns_wanted']} respawns each, or what {c.get('deadline_s')} s give; the "
+             f"statistics use the first {c['respawns_wanted']} of each log, and only respawns made "
+             f"while collecting: nothing talks to the supervisor then (a request wakes "
+             f"supervisord's main loop, which then respawns at once).\n")
+    L.append("| | swisor | supervisord |")
+    L.append("| --- | ---: | ---: |")
+
+    def row(label, fn):
+        L.append(f"| {label} | {fn(sw) if sw else 'n/a'} | {fn(sv) if sv else 'n/a'} |")
+
+    def val(k, fmt=str):
+        return lambda d: "n/a" if d.get(k) is None else fmt(d[k])
+
+    ms2 = lambda v: f"{v:.2f} ms"
+    row("configuration", val("config", lambda v: v.replace("|", "\\|")))
+    row("respawns measured", val("respawns"))
+    row("**median**", val("median_ms", lambda v: f"**{v:.2f} ms**"))
+    row("p90", val("p90_ms", ms2))
+    row("p99", val("p99_ms", ms2))
+    row("min", val("min_ms", ms2))
+    row("max", val("max_ms", ms2))
+    row("mean", val("mean_ms", ms2))
+    row("respawns per second while collecting", val("respawns_per_s"))
+    row("daemon CPU per respawn", val("daemon_cpu_ms_per_respawn", lambda v: f"{v:.3f} ms"))
+    row("respawns while collecting / in the whole log (until the stop)",
+        lambda d: f"{d.get('respawns_in_window')} / {d.get('respawns_in_log')}")
+    row("status when the collection ended", val("status", lambda v: str(v).replace("_", " ")))
+    row("restart count reported by the supervisor", val("restarts"))
+    row("`waiting restart` / `errored` events in the last 100 of swisor's history",
+        lambda d: "—" if d.get("waiting_restart_events") is None
+        else f"{d['waiting_restart_events']} / {d.get('errored_events')}")
+    row("supervisord.log: `spawned:` / `exited:` / `gave up:` / `too quickly` lines",
+        lambda d: "—" if d.get("spawned_lines") is None
+        else f"{d['spawned_lines']} / {d.get('exited_lines')} / {d.get('gave_up_lines')} / "
+             f"{d.get('too_quickly_lines')}")
+    row("stop (`swisor delete crash` / `supervisorctl shutdown`) took", val("stop_ms", lambda v: f"{v} ms"))
+    row("runs started after the stop returned", val("starts_after_stop"))
+    row("crash processes left after the daemon exited", val("survivors"))
+    L.append("")
+
+    L.append("Distribution of the measured respawns:\n")
+    L.append("| latency | swisor | supervisord |")
+    L.append("| --- | ---: | ---: |")
+    for lo, hi in _BUCKETS:
+        k = _bucket_label(lo, hi)
+        a = sw.get("distribution", {}).get(k, 0) if sw else "n/a"
+        b = sv.get("distribution", {}).get(k, 0) if sv else "n/a"
+        L.append(f"| {k} | {a} | {b} |")
+    L.append("")
+    return L
+
+
 def main():
     a = sys.argv[1:]
     cmd = a[0] if a else ""
     if cmd == "ecosystem":
-        ecosystem(int(a[1]), a[2], a[3])
+        ecosystem(int(a[1]), a[2], a[3], a[4] if len(a) > 4 and a[4] else None)
     elif cmd == "supervisor-conf":
         supervisor_conf(int(a[1]), a[2], a[3], a[4])
+    elif cmd == "crash-ecosystem":
+        crash_ecosystem(a[1], a[2], a[3])
+    elif cmd == "crash-supervisor-conf":
+        crash_supervisor_conf(a[1], a[2], a[3], a[4])
+    elif cmd == "count-starts":
+        count_starts(a[1])
+    elif cmd == "swisor-summary":
+        swisor_summary()
+    elif cmd == "swisor-app":
+        swisor_app(a[1])
+    elif cmd == "history-count":
+        history_count(a[1])
+    elif cmd == "find-key":
+        find_key(a[1])
+    elif cmd == "kill-exe":
+        kill_exe(a[1])
     elif cmd == "count-swisor":
         count_swisor()
     elif cmd == "count-supervisor":
