@@ -49,7 +49,20 @@ final class Harness {
         guard FileManager.default.isExecutableFile(atPath: bin) else {
             throw HarnessError("no swisor binary at \(bin): run `make test` (or swift build first)")
         }
-        if startDaemon { try self.startDaemon() }
+        if startDaemon {
+            do {
+                try self.startDaemon()
+            } catch {
+                // No `shutdown()` will run for a harness that was never returned:
+                // end the daemon and remove the home here.
+                if let d = daemon, d.isRunning {
+                    kill(d.processIdentifier, SIGKILL)
+                    d.waitUntilExit()
+                }
+                try? FileManager.default.removeItem(atPath: home)
+                throw error
+            }
+        }
     }
 
     func startDaemon() throws {
