@@ -112,7 +112,13 @@ public final class Daemon {
     }
 
     private func shutdown(reason: String, then done: (() -> Void)? = nil) {
-        if shuttingDown { return }
+        if shuttingDown {
+            // Asked again while apps are still stopping: do not wait for their
+            // kill_timeout any longer.
+            log.warning("\(reason) again during shutdown: SIGKILL to every process left")
+            supervisor.killRemaining()
+            return
+        }
         shuttingDown = true
         log.info("shutting down (\(reason)): stopping \(supervisor.count) app instance(s)")
         SystemdNotify.send("STOPPING=1")

@@ -505,6 +505,16 @@ public final class Supervisor {
         for w in waiters { w() }
     }
 
+    /// Skips the rest of every running kill_timeout: SIGKILL now.
+    func killRemaining() {
+        for inst in instances.values where inst.termination != nil {
+            loop.cancel(inst.termination?.killTimer)
+            inst.termination?.killTimer = nil
+            inst.termination?.killing = true
+        }
+        rescanNow()
+    }
+
     private func rescanNow() {
         refresh()
         for inst in instances.values.sorted(by: { $0.id < $1.id }) where inst.termination != nil {

@@ -135,3 +135,26 @@ struct TreeTests {
         }
     }
 }
+
+@Suite(.serialized)
+struct ShutdownTests {
+    /// SIGTERM stops every app (whole trees) and the daemon; a second SIGTERM while an
+    /// app ignores the first skips the rest of its kill_timeout.
+    @Test func aSecondSIGTERMEscalates() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        try h.script("stubborn.sh", "trap '' INT TERM\necho $$ > pid\nwhile :; do sleep 1; done\n")
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "stubborn", "script": "./stubborn.sh", "kill_timeout": 600000}]}"#)
+        try h.must(["start", eco])
+        try h.waitUntil("the app wrote its pid") { !h.read("pid").isEmpty }
+        let pid = try #require(h.pids(in: "pid").first)
+        let daemon = try #require(h.daemonPID)
+        kill(daemon, SIGTERM)
+        try h.waitUntil("the daemon is shutting down") { try h.list().first?.status == .stopping }
+        #expect(Harness.alive(pid), "kill_timeout is 10 minutes: the app is still there")
+        kill(daemon, SIGTERM)
+        try h.waitUntil("the app is killed and the daemon gone", timeout: 20) {
+            !Harness.alive(pid) && !Harness.alive(daemon)
+        }
+    }
+}
