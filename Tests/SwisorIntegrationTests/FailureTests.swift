@@ -221,9 +221,7 @@ struct BackoffIntegrationTests {
         try h.waitUntil("the run after the long one has failed", timeout: 60) {
             (Int(h.read("n").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 6
         }
-        let waits = try #require(try h.describe("s").first?.history)
-            .filter { $0.event == "waiting restart" }
-            .compactMap { $0.reason?.split(separator: " ").dropLast().last.flatMap { Int($0) } }
+        let waits = try h.backoffWaits("s")
         // 200, 300, 450 before the long run; 200 again after it, then 300.
         #expect(Array(waits.prefix(5)) == [200, 300, 450, 200, 300], "\(waits)")
         try h.must(["stop", "s"])
@@ -242,9 +240,7 @@ struct BackoffIntegrationTests {
         try h.waitUntil("five runs happened", timeout: 20) {
             h.read("starts").split(separator: "\n").count >= 5
         }
-        let waits = try #require(try h.describe("f").first?.history)
-            .filter { $0.event == "waiting restart" }
-            .compactMap { $0.reason?.split(separator: " ").dropLast().last.flatMap { Int($0) } }
+        let waits = try h.backoffWaits("f")
         #expect(Array(waits.prefix(4)) == [100, 150, 225, 337])
         let starts = h.read("starts").split(separator: "\n").compactMap { Int64($0) }
         for (i, expected) in [100, 150, 225, 337].enumerated() where i + 1 < starts.count {

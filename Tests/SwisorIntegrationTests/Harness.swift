@@ -148,6 +148,14 @@ final class Harness {
         return try JSONDecoder().decode([AppInfo].self, from: Data(r.stdout.utf8))
     }
 
+    /// The waits of the app's `waiting restart` events, in ms, oldest first (each reason
+    /// ends with "restart in N ms").
+    func backoffWaits(_ target: String) throws -> [Int] {
+        let history = try describe(target).first?.history ?? []
+        return history.filter { $0.event == "waiting restart" }
+            .compactMap { $0.reason?.split(separator: " ").dropLast().last.flatMap { Int($0) } }
+    }
+
     var daemonPID: pid_t? {
         guard let text = try? String(contentsOfFile: home + "/swisor.pid", encoding: .utf8) else { return nil }
         return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
