@@ -21,6 +21,9 @@ public final class Supervisor {
     private var rescanTimer: EventLoop.TimerID?
     private var sampleTimer: EventLoop.TimerID?
     private var lastRefreshMono: Int64 = 0
+    /// The loop turn of the last /proc snapshot; `.max` once a reap or a spawn made it
+    /// stale.
+    private var snapshotTurn: UInt64 = .max
 
     /// While a termination runs, the process tree is re-read this often to catch
     /// processes forked after the signal and to see the last ones go.
@@ -309,6 +312,7 @@ public final class Supervisor {
             fail(inst, error.description)
         case .success(let pid):
             inst.pid = pid
+            snapshotTurn = .max
             inst.runStartedMono = monotonicMilliseconds()
             inst.runStartedWall = wallClockMilliseconds()
             inst.lastCPUTicks = 0
@@ -342,6 +346,7 @@ public final class Supervisor {
     func reap() {
         let reaped = ProcessControl.reapAll()
         guard !reaped.isEmpty else { return }
+        snapshotTurn = .max
         var byPID: [pid_t: Instance] = [:]
         for inst in instances.values { if let p = inst.pid { byPID[p] = inst } }
         for r in reaped {
@@ -434,7 +439,7 @@ public final class Supervisor {
             }
             self.rescanNow()
         }
-        refresh()
+        refreshOncePerTurn()
         signalRound(inst)
         if inst.termination != nil { rescanSoon() }
     }
@@ -516,7 +521,7 @@ public final class Supervisor {
     }
 
     private func rescanNow() {
-        refresh()
+        refreshOncePerTurn()
         for inst in instances.values.sorted(by: { $0.id < $1.id }) where inst.termination != nil {
             signalRound(inst)
         }
@@ -538,7 +543,16 @@ public final class Supervisor {
     private func refresh() {
         containment.refresh()
         lastRefreshMono = monotonicMilliseconds()
+        snapshotTurn = loop.turn
         updateAccounting()
+    }
+
+    /// The snapshot termination decisions need: `stop all` of 100 apps is one /proc walk,
+    /// not 100. Reusing one from the same turn is safe because a reap or a spawn since
+    /// invalidates it, and a process that was already gone when it was taken cannot have
+    /// forked since: "no process left" in it is still true.
+    private func refreshOncePerTurn() {
+        if snapshotTurn != loop.turn { refresh() }
     }
 
     private func refreshIfStale(maxAgeMs: Int64) {

@@ -32,6 +32,8 @@ public final class EventLoop {
     private var signalHandlers: [Int32: () -> Void] = [:]
     private var signalFD: FileDescriptor?
     private var running = false
+    /// Counts passes of the loop: lets callers do a costly thing once per pass.
+    public private(set) var turn: UInt64 = 0
 
     public init() throws(SystemError) {
         epfd = try syscallRetrying("epoll_create1") { cswisor_epoll_create() }
@@ -123,6 +125,7 @@ public final class EventLoop {
         var tokens = [UInt64](repeating: 0, count: 64)
         var events = [UInt32](repeating: 0, count: 64)
         while running {
+            turn &+= 1
             let timeout = fireDueTimers()
             if !running { break }
             let n = tokens.withUnsafeMutableBufferPointer { t in

@@ -28,16 +28,6 @@ public struct FileDescriptor: Hashable, Sendable {
         _ = Glibc.close(rawValue)
     }
 
-    /// Reads up to `count` bytes; 0 means end of file. EAGAIN surfaces as an error so
-    /// that non-blocking readers can tell "nothing now" from EOF.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-        try syscallRetrying("read") { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
-    }
-
-    public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> Int {
-        try syscallRetrying("write") { Glibc.write(rawValue, buffer.baseAddress, buffer.count) }
-    }
-
     /// Writes everything, looping over short writes (blocking descriptors only).
     public func writeAll(_ bytes: some Sequence<UInt8>) throws(SystemError) {
         let array = Array(bytes)

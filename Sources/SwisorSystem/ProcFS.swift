@@ -165,13 +165,6 @@ public enum ProcFS {
         let parts = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         return parts.isEmpty ? nil : parts.joined(separator: " ")
     }
-
-    /// Seconds since boot as clock ticks, to turn a start time into an age.
-    public static func uptimeTicks() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_BOOTTIME, &ts)
-        return UInt64(ts.tv_sec) * UInt64(clockTicksPerSecond) + UInt64(ts.tv_nsec) / UInt64(1_000_000_000 / clockTicksPerSecond)
-    }
 }
 
 /// Signals one exact process, never a pid that was reused by someone else: the pidfd
