@@ -36,7 +36,8 @@ static int move_fd(int from, int to) {
 
 pid_t cswisor_spawn(const char *path, char *const argv[], char *const envp[],
                     const char *cwd, int stdin_fd, int stdout_fd, int stderr_fd,
-                    int cgroup_procs_fd, int *err_errno, int *err_stage) {
+                    const int *cgroup_procs_fds, int cgroup_count,
+                    int *err_errno, int *err_stage) {
     int report_pipe[2];
     if (pipe2(report_pipe, O_CLOEXEC) < 0) {
         *err_errno = errno;
@@ -70,10 +71,10 @@ pid_t cswisor_spawn(const char *path, char *const argv[], char *const envp[],
 
         if (setsid() < 0) child_fail(wfd, CSWISOR_STAGE_SETSID);
 
-        if (cgroup_procs_fd >= 0) {
-            // "0" means the writing process: the child is in its cgroup before it execs,
-            // so no process of the app ever runs outside it.
-            if (write(cgroup_procs_fd, "0", 1) != 1) child_fail(wfd, CSWISOR_STAGE_CGROUP);
+        for (int i = 0; i < cgroup_count; i++) {
+            // "0" means the writing process: the child is in its cgroups before it
+            // execs, so no process of the app ever runs outside them.
+            if (write(cgroup_procs_fds[i], "0", 1) != 1) child_fail(wfd, CSWISOR_STAGE_CGROUP);
         }
 
         // Order matters when a source fd is itself 0, 1 or 2: dup the sources above 2

@@ -50,6 +50,15 @@ public struct AppSpec: Codable, Sendable, Equatable {
     /// false: the app waits for its first cron run (or a start) instead of starting
     /// when it is added.
     public var autostart: Bool
+    /// Hard memory limit of the whole app (its cgroup: memory.max, or v1's
+    /// memory.limit_in_bytes); no swap on top of it. nil: none.
+    public var memoryMaxBytes: UInt64?
+    /// cgroup v2 memory.high: above it the kernel throttles and reclaims. nil: none.
+    public var memoryHighBytes: UInt64?
+    /// Most processes and threads the app may have at once (pids.max). nil: none.
+    public var tasksMax: Int?
+    /// CPU time the app may use, in percent of one CPU (150 = one and a half CPUs).
+    public var cpuQuotaPercent: Int?
 
     public init(
         name: String,
@@ -79,7 +88,11 @@ public struct AppSpec: Codable, Sendable, Equatable {
         stopExitCodes: [Int32] = [],
         maxMemoryRestartBytes: UInt64? = nil,
         cronRestart: String? = nil,
-        autostart: Bool = true
+        autostart: Bool = true,
+        memoryMaxBytes: UInt64? = nil,
+        memoryHighBytes: UInt64? = nil,
+        tasksMax: Int? = nil,
+        cpuQuotaPercent: Int? = nil
     ) {
         self.name = name
         self.namespace = namespace
@@ -109,6 +122,16 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.maxMemoryRestartBytes = maxMemoryRestartBytes
         self.cronRestart = cronRestart
         self.autostart = autostart
+        self.memoryMaxBytes = memoryMaxBytes
+        self.memoryHighBytes = memoryHighBytes
+        self.tasksMax = tasksMax
+        self.cpuQuotaPercent = cpuQuotaPercent
+    }
+
+    /// The cgroup limits of the app, as one value the containment layer applies.
+    public var limits: ResourceLimits {
+        ResourceLimits(memoryMaxBytes: memoryMaxBytes, memoryHighBytes: memoryHighBytes,
+                       tasksMax: tasksMax, cpuQuotaPercent: cpuQuotaPercent)
     }
 
     public static let defaultNamespace = "default"
@@ -166,5 +189,9 @@ extension AppSpec {
         case maxMemoryRestartBytes = "max_memory_restart_bytes"
         case cronRestart = "cron_restart"
         case autostart
+        case memoryMaxBytes = "memory_max_bytes"
+        case memoryHighBytes = "memory_high_bytes"
+        case tasksMax = "tasks_max"
+        case cpuQuotaPercent = "cpu_quota_percent"
     }
 }

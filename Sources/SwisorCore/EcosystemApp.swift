@@ -168,6 +168,7 @@ struct EcosystemAppReader {
             }
             maxMemory = bytes
         }
+        let limits = try readLimits()
 
         return AppSpec(
             name: name,
@@ -197,7 +198,11 @@ struct EcosystemAppReader {
             stopExitCodes: stopExitCodes,
             maxMemoryRestartBytes: maxMemory,
             cronRestart: cron,
-            autostart: autostart
+            autostart: autostart,
+            memoryMaxBytes: limits.memoryMaxBytes,
+            memoryHighBytes: limits.memoryHighBytes,
+            tasksMax: limits.tasksMax,
+            cpuQuotaPercent: limits.cpuQuotaPercent
         )
     }
 
@@ -261,6 +266,35 @@ struct EcosystemAppReader {
     }
 
     // MARK: - Options
+
+    /// The cgroup limits. Only their form is checked here: whether this host can
+    /// enforce them is the daemon's question, answered at start.
+    private func readLimits() throws(ConfigError) -> ResourceLimits {
+        var limits = ResourceLimits()
+        func size(_ option: String) throws(ConfigError) -> UInt64? {
+            guard let (key, value) = given[option] else { return nil }
+            guard let bytes = Units.parseMemorySize(value), bytes >= ResourceLimits.minimumMemoryBytes else {
+                throw error(member(key), "expected a memory size of at least 1M (\(Units.memorySizeForms)), found \(value.brief)")
+            }
+            return bytes
+        }
+        limits.memoryMaxBytes = try size("memory_max")
+        limits.memoryHighBytes = try size("memory_high")
+        if let (key, value) = given["tasks_max"] {
+            limits.tasksMax = try integer(key, value, in: 1...Int64(Int32.max), expected: "a positive number of processes")
+        }
+        if let (key, value) = given["cpu_quota"] {
+            guard let percent = ResourceLimits.parseCPUQuota(value) else {
+                throw error(member(key), "expected a percentage of one CPU from 1 to \(ResourceLimits.maximumCPUQuotaPercent), as 50 or \"50%\", found \(value.brief)")
+            }
+            limits.cpuQuotaPercent = percent
+        }
+        if let high = limits.memoryHighBytes, let max = limits.memoryMaxBytes, high > max,
+           let (key, value) = given["memory_high"] {
+            throw error(member(key), "memory_high must not be above memory_max (\(max) bytes), found \(value.brief)")
+        }
+        return limits
+    }
 
     /// Checked at load, so a bad expression names its JSON path instead of failing
     /// at the first tick. PM2 reads 0 and "0" as "no cron".

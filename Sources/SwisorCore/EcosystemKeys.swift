@@ -66,16 +66,16 @@ enum EcosystemKeys {
         Option("max_memory_restart", .supported),
         Option("cron_restart", aliases: ["cron"], .supported),
         Option("autostart", .supported),
+        Option("memory_max", .supported),
+        Option("memory_high", .supported),
+        Option("tasks_max", .supported),
+        Option("cpu_quota", .supported),
         Option("port", .supported),
         Option("append_env_to_name", .supported),
     ]
 
     /// The one list of options that swisor will implement (SEMANTICS.md describes most).
     static let notYet: [Option] = [
-        Option("memory_max", .notYet(kind: .memorySize, harmless: [])),
-        Option("memory_high", .notYet(kind: .memorySize, harmless: [])),
-        Option("tasks_max", .notYet(kind: .any, harmless: [])),
-        Option("cpu_quota", .notYet(kind: .any, harmless: [])),
         Option("wait_ready", .notYet(kind: .bool, harmless: [.bool(false)])),
         Option("listen_timeout", .notYet(kind: .duration, harmless: [])),
         Option("watchdog_sec", .notYet(kind: .any, harmless: [])),

@@ -8,7 +8,7 @@ public enum ControlProtocol {
 }
 
 public enum Command: String, Codable, Sendable, CaseIterable {
-    case ping, list, describe, start, restart, stop, delete, logs, kill, reset, trigger
+    case ping, list, describe, start, restart, stop, delete, logs, kill, reset, trigger, doctor
 }
 
 public struct Request: Codable, Sendable {
@@ -58,15 +58,17 @@ public struct Response: Codable, Sendable {
     public var apps: [AppInfo]?
     /// One line each, for the user: what happened beyond the app list.
     public var messages: [String]?
+    public var doctor: DoctorReport?
 
     public init(ok: Bool = true, error: ErrorBody? = nil, ping: PingInfo? = nil,
-                apps: [AppInfo]? = nil, messages: [String]? = nil) {
+                apps: [AppInfo]? = nil, messages: [String]? = nil, doctor: DoctorReport? = nil) {
         self.version = ControlProtocol.version
         self.ok = ok
         self.error = error
         self.ping = ping
         self.apps = apps
         self.messages = messages
+        self.doctor = doctor
     }
 
     public static func failure(_ code: ErrorBody.Code, _ message: String) -> Response {
@@ -74,7 +76,7 @@ public struct Response: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version = "v", ok, error, ping, apps, messages
+        case version = "v", ok, error, ping, apps, messages, doctor
     }
 }
 
@@ -124,22 +126,27 @@ public struct ExitInfo: Codable, Sendable, Equatable {
     public var runMs: Int64
     /// swisor sent the signal (stop, restart): not a crash.
     public var requested: Bool
+    /// The kernel's OOM killer ended it, inside the app's memory limit (reason `oom`);
+    /// nil otherwise.
+    public var oom: Bool?
 
-    public init(code: Int32?, signal: String?, at: Int64, runMs: Int64, requested: Bool) {
+    public init(code: Int32?, signal: String?, at: Int64, runMs: Int64, requested: Bool, oom: Bool? = nil) {
         self.code = code
         self.signal = signal
         self.at = at
         self.runMs = runMs
         self.requested = requested
+        self.oom = oom
     }
 
     public var summary: String {
+        if oom == true { return "killed by the kernel's OOM killer (\(signal ?? "SIGKILL"))" }
         if let signal { return "killed by \(signal)" }
         return "exit code \(code ?? -1)"
     }
 
     enum CodingKeys: String, CodingKey {
-        case code, signal, at, requested
+        case code, signal, at, requested, oom
         case runMs = "run_ms"
     }
 }
@@ -172,13 +179,70 @@ public struct ProcessInfo: Codable, Sendable, Equatable {
     public var pid: Int32
     public var ppid: Int32
     public var rss: Int64
+    /// Percent of one CPU over the process's life, as ps(1) computes %CPU.
+    public var cpu: Double?
+    /// The kernel's one-letter state (R, S, D, Z, T...).
+    public var state: String?
     public var command: String
 
-    public init(pid: Int32, ppid: Int32, rss: Int64, command: String) {
+    public init(pid: Int32, ppid: Int32, rss: Int64, cpu: Double? = nil, state: String? = nil, command: String) {
         self.pid = pid
         self.ppid = ppid
         self.rss = rss
+        self.cpu = cpu
+        self.state = state
         self.command = command
+    }
+}
+
+/// `swisor doctor`: how the daemon contains apps, and what is wrong under it.
+public struct DoctorReport: Codable, Sendable {
+    public var containment: String
+    public var reason: String
+    public var controllers: [ControllerReport]
+    public var findings: [Finding]
+
+    public init(containment: String, reason: String, controllers: [ControllerReport], findings: [Finding]) {
+        self.containment = containment
+        self.reason = reason
+        self.controllers = controllers
+        self.findings = findings
+    }
+
+    public struct ControllerReport: Codable, Sendable {
+        public var name: String
+        /// "v1" or "v2"; nil when unavailable.
+        public var version: String?
+        public var directory: String?
+        public var problem: String?
+        /// The ecosystem options that rely on it.
+        public var options: [String]
+
+        public init(name: String, version: String?, directory: String?, problem: String?, options: [String]) {
+            self.name = name
+            self.version = version
+            self.directory = directory
+            self.problem = problem
+            self.options = options
+        }
+    }
+
+    public struct Finding: Codable, Sendable {
+        /// zombie, leftover, orphan, stale-cgroup, containment, controller.
+        public var kind: String
+        public var app: String?
+        public var message: String
+        /// What to do about it.
+        public var advice: String
+        public var processes: [ProcessInfo]
+
+        public init(kind: String, app: String? = nil, message: String, advice: String, processes: [ProcessInfo] = []) {
+            self.kind = kind
+            self.app = app
+            self.message = message
+            self.advice = advice
+            self.processes = processes
+        }
     }
 }
 
@@ -211,6 +275,8 @@ public struct AppInfo: Codable, Sendable {
     public var logs: LogPaths?
     public var history: [HistoryEvent]?
     public var processes: [ProcessInfo]?
+    /// The app's cgroup directory while it has one.
+    public var cgroup: String?
 
     public init(id: Int, name: String, namespace: String, instance: Int, status: AppStatus,
                 statusReason: String? = nil, pid: Int32? = nil, restarts: Int = 0,
@@ -245,7 +311,7 @@ public struct AppInfo: Codable, Sendable {
         case nextRestartAt = "next_restart_at"
         case nextCronAt = "next_cron_at"
         case lastExit = "last_exit"
-        case spec, logs, history, processes
+        case spec, logs, history, processes, cgroup
     }
 }
 
@@ -258,7 +324,7 @@ extension Response {
     /// (sorted, as `Wire.encode`), same number forms; a test holds the two equal.
     /// nil when the response carries anything else, which then goes through Codable.
     public var listWireForm: JSON? {
-        guard ok, error == nil, ping == nil, messages == nil, let apps else { return nil }
+        guard ok, error == nil, ping == nil, messages == nil, doctor == nil, let apps else { return nil }
         var rows: [JSON] = []
         rows.reserveCapacity(apps.count)
         for app in apps {
@@ -272,7 +338,7 @@ extension Response {
 extension AppInfo {
     /// The list fields as JSON with sorted keys; nil for a detailed (describe) record.
     var summaryJSON: JSON? {
-        guard spec == nil, logs == nil, history == nil, processes == nil else { return nil }
+        guard spec == nil, logs == nil, history == nil, processes == nil, cgroup == nil else { return nil }
         var m: [(key: String, value: JSON)] = [
             ("cpu", .number(cpu)),
             ("created_at", .int(createdAt)),
@@ -282,6 +348,7 @@ extension AppInfo {
         if let lastExit {
             var e: [(key: String, value: JSON)] = [("at", .int(lastExit.at))]
             if let code = lastExit.code { e.append(("code", .int(Int64(code)))) }
+            if let oom = lastExit.oom { e.append(("oom", .bool(oom))) }
             e.append(("requested", .bool(lastExit.requested)))
             e.append(("run_ms", .int(lastExit.runMs)))
             if let signal = lastExit.signal { e.append(("signal", .string(signal))) }

@@ -52,7 +52,7 @@ public final class Daemon {
         defer { lock.close() }
 
         signal(SIGPIPE, SIG_IGN)
-        let containment = selectContainment(log: log)
+        let containment = selectContainment(home: home, log: log)
         do {
             let loop = try EventLoop()
             let daemon = Daemon(home: home, loop: loop, containment: containment)
@@ -63,15 +63,37 @@ public final class Daemon {
         }
     }
 
-    private static func selectContainment(log: DaemonLog) -> Containment {
-        var reason = "cgroup containment is not built into this version; using process groups, the subreaper and /proc"
+    /// A cgroup per app where a cgroup2 directory is writable, else process groups,
+    /// the subreaper and /proc. `SWISOR_CONTAINMENT=process-tree` forces the fallback
+    /// (for comparison, or a host whose cgroups misbehave); `cgroup` makes a failure to
+    /// set cgroups up fatal instead of falling back.
+    static func selectContainment(home: Home, log: DaemonLog) -> Containment {
+        var subreaperNote = ""
         do {
             try ProcessControl.becomeSubreaper()
         } catch {
-            reason += " (warning: \(error); escaped processes will be re-parented to init)"
+            subreaperNote = " (warning: \(error); escaped processes will be re-parented to init)"
             log.warning("cannot become a child subreaper: \(error)")
         }
-        return ProcessTreeContainment(reason: reason)
+        let wanted = getenv("SWISOR_CONTAINMENT").map { String(cString: $0) } ?? "auto"
+        if wanted == "process-tree" {
+            return ProcessTreeContainment(reason: "SWISOR_CONTAINMENT=process-tree: process groups, the subreaper and /proc" + subreaperNote)
+        }
+        switch CgroupHost.setUp(fs: RealCgroupFileSystem(), home: home.root, pid: getpid(),
+                                nowSeconds: wallClockMilliseconds() / 1000) {
+        case .success(let host):
+            for path in host.stale {
+                log.warning("\(path) still has processes of an earlier daemon of this home; see swisor doctor")
+            }
+            return CgroupContainment(host: host)
+        case .failure(let error):
+            if wanted == "cgroup" {
+                log.error("SWISOR_CONTAINMENT=cgroup, but no cgroup is usable: \(error)")
+                exit(1)
+            }
+            log.warning("no cgroup containment: \(error)")
+            return ProcessTreeContainment(reason: "no usable cgroup (\(error)); using process groups, the subreaper and /proc" + subreaperNote)
+        }
     }
 
     private func serve() throws(SystemError) -> Int32 {
@@ -96,6 +118,7 @@ public final class Daemon {
         loop.run()
 
         server?.close()
+        supervisor.containment.shutdown()
         unlink(home.socket)
         unlink(home.pidFile)
         log.info("swisor daemon stopped")
@@ -219,6 +242,9 @@ public final class Daemon {
             supervisor.reset(found)
             reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
 
+        case .doctor:
+            reply(Response(doctor: supervisor.doctor()), nil)
+
         case .kill:
             let count = supervisor.count
             shutdown(reason: "swisor kill") { [unowned self] in
@@ -238,6 +264,7 @@ extension AppInfo {
         s.logs = nil
         s.history = nil
         s.processes = nil
+        s.cgroup = nil
         return s
     }
 }

@@ -59,7 +59,9 @@ final class Instance {
     var cpu: Double = 0
     var memory: Int64 = 0
     var processCount = 0
-    var lastCPUTicks: UInt64 = 0
+    var lastCPUMicros: UInt64 = 0
+    /// OOM kills in the current run's cgroup already reported.
+    var oomSeen: UInt64 = 0
     var lastSampleMono: Int64 = 0
 
     static let historyLimit = 100
@@ -100,7 +102,7 @@ final class Instance {
         return env
     }
 
-    func info(detailed: Bool, snapshot: [ProcessEntry]) -> AppInfo {
+    func info(detailed: Bool, snapshot: [ProcessEntry], cgroup: String? = nil) -> AppInfo {
         var info = AppInfo(
             id: id, name: spec.name, namespace: spec.namespace, instance: index,
             status: status, statusReason: statusReason, pid: pid, restarts: restarts,
@@ -114,10 +116,9 @@ final class Instance {
             info.spec = spec
             info.logs = logs.paths
             info.history = history
-            info.processes = snapshot.map {
-                ProcessInfo(pid: $0.pid, ppid: $0.ppid, rss: $0.rssPages * ProcFS.pageSize,
-                            command: ProcFS.commandLine(pid: $0.pid) ?? "[\($0.comm)]")
-            }
+            let uptime = ProcFS.uptimeTicks()
+            info.processes = snapshot.map { ProcFS.info($0, uptimeTicks: uptime) }
+            info.cgroup = cgroup
         }
         return info
     }

@@ -14,13 +14,14 @@ public final class Supervisor {
     private let log: DaemonLog
     /// The daemon's local time zone: cron schedules are in local time (SEMANTICS.md).
     let zone: TimeZoneRules
-    private var instances: [Int: Instance] = [:]
+    private(set) var instances: [Int: Instance] = [:]
     private var nextID = 0
     private let readBuffer = ReadBuffer()
 
     private var rescanTimer: EventLoop.TimerID?
     private var sampleTimer: EventLoop.TimerID?
     private var lastRefreshMono: Int64 = 0
+    private var lastSampleMono: Int64 = 0
     /// The loop turn of the last /proc snapshot; `.max` once a reap or a spawn made it
     /// stale.
     private var snapshotTurn: UInt64 = .max
@@ -56,7 +57,10 @@ public final class Supervisor {
 
     func describe(_ targets: [Instance]) -> [AppInfo] {
         refreshIfStale(maxAgeMs: 200)
-        return targets.map { $0.info(detailed: true, snapshot: containment.members(of: $0.id)) }
+        if monotonicMilliseconds() - lastSampleMono > 200 { updateAccounting() }
+        return targets.map {
+            $0.info(detailed: true, snapshot: containment.members(of: $0.id), cgroup: containment.cgroupPath(of: $0.id))
+        }
     }
 
     /// `start` with apps from a file or a script: new names start, known names are
@@ -73,6 +77,11 @@ public final class Supervisor {
             }
             if spec.instances < 1 || spec.argv.isEmpty || !spec.cwd.hasPrefix("/") {
                 return completion(.failure(.invalidApp, "app \"\(spec.name)\": incomplete specification"))
+            }
+            // A limit the host cannot enforce is an error before anything starts, never
+            // a silent no-op.
+            if let problem = containment.check(spec.limits) {
+                return completion(.failure(.invalidApp, "app \"\(spec.name)\": \(problem)"))
             }
         }
         var touched: [Int] = []
@@ -289,34 +298,36 @@ public final class Supervisor {
             fail(inst, "cannot create pipes: \(error)")
             return
         }
-        let cgroup: FileDescriptor?
+        let cgroups: [FileDescriptor]
         do {
-            cgroup = try containment.prepare(unit: inst.id, name: inst.spec.name)
+            cgroups = try containment.prepare(unit: inst.id, name: inst.spec.name, limits: inst.spec.limits)
         } catch {
             for fd in [out.readEnd, out.writeEnd, err.readEnd, err.writeEnd] { fd.close() }
-            fail(inst, "cannot prepare containment: \(error)")
+            fail(inst, error.message)
             return
         }
         let request = SpawnRequest(argv: inst.spec.argv, environment: inst.environment, cwd: inst.spec.cwd,
-                                   stdout: out.writeEnd, stderr: err.writeEnd, cgroupProcs: cgroup)
+                                   stdout: out.writeEnd, stderr: err.writeEnd, cgroupProcs: cgroups)
         let result: Result<pid_t, SpawnError>
         do { result = .success(try Spawner.spawn(request)) } catch { result = .failure(error) }
         out.writeEnd.close()
         err.writeEnd.close()
-        cgroup?.close()
+        for fd in cgroups { fd.close() }
 
         switch result {
         case .failure(let error):
             out.readEnd.close()
             err.readEnd.close()
+            _ = containment.finished(unit: inst.id)
             fail(inst, error.description)
         case .success(let pid):
             inst.pid = pid
             snapshotTurn = .max
             inst.runStartedMono = monotonicMilliseconds()
             inst.runStartedWall = wallClockMilliseconds()
-            inst.lastCPUTicks = 0
+            inst.lastCPUMicros = 0
             inst.lastSampleMono = 0
+            inst.oomSeen = 0
             containment.started(unit: inst.id, pid: pid)
             do {
                 inst.pipes.removeAll { !$0.isOpen }
@@ -363,13 +374,19 @@ public final class Supervisor {
     private func mainExited(_ inst: Instance, code: Int32?, signal: Int32?) {
         let now = monotonicMilliseconds()
         let requested = inst.termination?.requested ?? false
-        let exit = ExitInfo(
+        var exit = ExitInfo(
             code: code,
             signal: signal.map { Signal(number: $0)?.name ?? "signal \($0)" },
             at: wallClockMilliseconds(),
             runMs: now - inst.runStartedMono,
             requested: requested
         )
+        // The OOM killer sends SIGKILL; a kill counted in the app's own cgroup that no
+        // sampler tick has attributed to another process yet is this one.
+        if signal == SIGKILL, let kills = containment.oomKills(inst.id), kills > inst.oomSeen {
+            inst.oomSeen = kills
+            exit.oom = true
+        }
         inst.pid = nil
         inst.lastExit = exit
         containment.mainExited(unit: inst.id)
@@ -385,7 +402,7 @@ public final class Supervisor {
     private func applyRestartPolicy(_ inst: Instance, exit: ExitInfo) {
         let outcome = RestartPolicy.decide(spec: inst.spec, exit: exit, history: inst.policy)
         inst.policy = outcome.history
-        let reason = exit.signal.map { "signal \($0)" } ?? "exit code \(exit.code ?? -1)"
+        let reason = exit.oom == true ? "oom" : exit.signal.map { "signal \($0)" } ?? "exit code \(exit.code ?? -1)"
         switch outcome.decision {
         case .restart(let delay):
             inst.restarts += 1
@@ -439,6 +456,11 @@ public final class Supervisor {
             }
             self.rescanNow()
         }
+        containment.watchEmpty(inst.id, loop: loop) { [unowned self] in
+            // The cgroup's `populated` changed: the last process may be gone.
+            self.snapshotTurn = .max
+            self.rescanNow()
+        }
         refreshOncePerTurn()
         signalRound(inst)
         if inst.termination != nil { rescanSoon() }
@@ -448,7 +470,7 @@ public final class Supervisor {
     private func signalRound(_ inst: Instance) {
         guard var t = inst.termination else { return }
         let members = containment.members(of: inst.id)
-        if members.isEmpty && inst.pid == nil {
+        if inst.pid == nil && containment.isEmpty(inst.id) {
             finishTermination(inst)
             return
         }
@@ -456,8 +478,14 @@ public final class Supervisor {
         // kill_mode mixed: the main process alone gets kill_signal; the rest get
         // SIGKILL once it is gone (or at the timeout).
         let mixedWaitingForMain = inst.spec.killMode == .mixed && inst.pid != nil
+        let killEveryone = t.killing || (inst.spec.killMode == .mixed && inst.pid == nil)
+        // The kernel kills a whole cgroup at once, forks in flight included.
+        if killEveryone && containment.killAll(inst.id) {
+            inst.termination = t
+            return
+        }
         for m in members {
-            if t.killing || (inst.spec.killMode == .mixed && inst.pid == nil) {
+            if killEveryone {
                 _ = ExactSignal.send(SIGKILL, to: m.identity)
             } else if !t.signalled.contains(m.identity) {
                 if mixedWaitingForMain && m.pid != inst.pid { continue }
@@ -475,6 +503,16 @@ public final class Supervisor {
         inst.termination = nil
         let waiters = inst.waiters
         inst.waiters = []
+        containment.unwatch(inst.id, loop: loop)
+        if let kills = containment.oomKills(inst.id), kills > inst.oomSeen {
+            let what = "the kernel's OOM killer ended \(kills - inst.oomSeen) process(es) of the app"
+            inst.record("oom", what + (inst.spec.memoryMaxBytes.map { " (memory_max \(Supervisor.mebibytes(Int64(clamping: $0))))" } ?? ""))
+            inst.oomSeen = kills
+        }
+        if let problem = containment.finished(unit: inst.id) {
+            inst.record("cgroup", problem)
+            log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
+        }
 
         switch inst.desired {
         case .delete:
@@ -540,11 +578,10 @@ public final class Supervisor {
 
     // MARK: Accounting
 
-    private func refresh() {
+    func refresh() {
         containment.refresh()
         lastRefreshMono = monotonicMilliseconds()
         snapshotTurn = loop.turn
-        updateAccounting()
     }
 
     /// The snapshot termination decisions need: `stop all` of 100 apps is one /proc walk,
@@ -561,20 +598,27 @@ public final class Supervisor {
 
     private func updateAccounting() {
         let now = monotonicMilliseconds()
+        let running = instances.values.filter { $0.pid != nil || $0.termination != nil }
+        let usage = containment.sample(units: running.map(\.id))
         for inst in instances.values {
-            let members = containment.members(of: inst.id)
-            let ticks = members.reduce(UInt64(0)) { $0 + $1.cpuTicks }
-            inst.memory = members.reduce(Int64(0)) { $0 + $1.rssPages } * ProcFS.pageSize
-            inst.processCount = members.count
-            if inst.lastSampleMono > 0 && now > inst.lastSampleMono && ticks >= inst.lastCPUTicks {
-                let cpuMs = Double(ticks - inst.lastCPUTicks) * 1000 / Double(ProcFS.clockTicksPerSecond)
+            guard let u = usage[inst.id] else {
+                inst.cpu = 0
+                inst.memory = 0
+                inst.processCount = 0
+                continue
+            }
+            inst.memory = u.memoryBytes
+            inst.processCount = u.processes
+            if inst.lastSampleMono > 0 && now > inst.lastSampleMono && u.cpuMicroseconds >= inst.lastCPUMicros {
+                let cpuMs = Double(u.cpuMicroseconds - inst.lastCPUMicros) / 1000
                 inst.cpu = (cpuMs / Double(now - inst.lastSampleMono) * 1000).rounded() / 10
             } else {
                 inst.cpu = 0
             }
-            inst.lastCPUTicks = ticks
+            inst.lastCPUMicros = u.cpuMicroseconds
             inst.lastSampleMono = now
         }
+        lastSampleMono = now
     }
 
     /// Samples once a second while any app runs; stops sampling when none does, so an
@@ -587,7 +631,10 @@ public final class Supervisor {
                 self.updateAccountingIdle()
                 return
             }
-            self.refreshIfStale(maxAgeMs: Supervisor.sampleIntervalMs / 2)
+            if monotonicMilliseconds() - self.lastSampleMono > Supervisor.sampleIntervalMs / 2 {
+                self.updateAccounting()
+            }
+            self.checkOOMKills()
             self.checkMemoryLimits()
             self.ensureSampling()
         }
@@ -604,6 +651,18 @@ public final class Supervisor {
             inst.record("memory", why)
             log.warning("app \(inst.spec.name) (id \(inst.id)): \(why): restarting")
             settle(inst, desired: .run, relaunchReason: Supervisor.memoryReason) {}
+        }
+    }
+
+    /// A process of the app killed by the kernel inside the app's memory limit, while
+    /// the app goes on (a worker, not the main process): recorded as reason `oom`.
+    private func checkOOMKills() {
+        for inst in instances.values where inst.pid != nil && inst.termination == nil && inst.spec.memoryMaxBytes != nil {
+            guard let kills = containment.oomKills(inst.id), kills > inst.oomSeen else { continue }
+            let why = "the kernel's OOM killer ended \(kills - inst.oomSeen) process(es) of the app at memory_max \(Supervisor.mebibytes(Int64(clamping: inst.spec.memoryMaxBytes ?? 0)))"
+            inst.oomSeen = kills
+            inst.record("oom", why)
+            log.warning("app \(inst.spec.name) (id \(inst.id)): \(why)")
         }
     }
 

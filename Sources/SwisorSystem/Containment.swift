@@ -1,20 +1,25 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwisorCore
 
 /// Finds every process of an app instance, so that stop, restart and accounting see
 /// the whole tree, never just the main pid. Two implementations: a cgroup per app
-/// (exact, the cgroup issue) and this file's process tree (process groups, the
+/// (`CgroupContainment`, exact) and `ProcessTreeContainment` (process groups, the
 /// subreaper and /proc), used where no cgroup is writable.
 public protocol Containment: AnyObject {
     /// "process-tree", "cgroup2", "cgroup-hybrid".
     var mode: String { get }
-    /// Why this mode: shown by `swisor ping`.
+    /// Why this mode: shown by `swisor ping` and `swisor doctor`.
     var reason: String { get }
+    /// Each controller and where it is, or why it is missing (`doctor`).
+    var controllers: [ControllerStatus] { get }
 
-    /// Called before each spawn of `unit`. Returns an open cgroup.procs for the child
-    /// to join before exec, or nil.
-    func prepare(unit: Int, name: String) throws(SystemError) -> FileDescriptor?
+    /// nil when every limit can be enforced here, else the first that cannot.
+    func check(_ limits: ResourceLimits) -> LimitProblem?
+    /// Called before each spawn of `unit`. Returns open cgroup.procs files for the
+    /// child to join before exec (none without cgroups).
+    func prepare(unit: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor]
     /// The main process of `unit` now runs as `pid`.
     func started(unit: Int, pid: pid_t)
     /// The main process of `unit` was reaped: its pid may be reused from now on.
@@ -23,8 +28,56 @@ public protocol Containment: AnyObject {
     func refresh()
     /// Live (non-zombie) processes of `unit` in the last snapshot.
     func members(of unit: Int) -> [ProcessEntry]
+    /// Memory, CPU time and process count of each running unit, for the sampler.
+    func sample(units: [Int]) -> [Int: AppUsage]
+    /// No process of `unit` is left (the last snapshot, or the cgroup's `populated`).
+    func isEmpty(_ unit: Int) -> Bool
+    /// SIGKILLs every process of `unit` at once through the kernel (`cgroup.kill`);
+    /// false where there is no such thing (the caller signals each member).
+    func killAll(_ unit: Int) -> Bool
+    /// Kills by the kernel's OOM killer in `unit`'s cgroup since it was made.
+    func oomKills(_ unit: Int) -> UInt64?
+    /// Calls `handler` on the loop when `unit` may have become empty; until `unwatch`.
+    func watchEmpty(_ unit: Int, loop: EventLoop, _ handler: @escaping () -> Void)
+    func unwatch(_ unit: Int, loop: EventLoop)
+    /// The termination of `unit` ended and nothing of it is left: remove its cgroup.
+    /// Returns a problem to log, if any.
+    func finished(unit: Int) -> String?
     /// The unit is gone for good (deleted): forget it.
     func release(unit: Int)
+    /// The cgroup directory of `unit`, when it has one now.
+    func cgroupPath(of unit: Int) -> String?
+    /// The daemon is exiting: remove what it made.
+    func shutdown()
+    /// Populated cgroups left by an earlier daemon of this home (`doctor`).
+    func strayGroups() -> [(path: String, pids: [pid_t])]
+}
+
+/// Accounting of one app, from its cgroup or from its processes.
+public struct AppUsage: Sendable, Equatable {
+    public var memoryBytes: Int64
+    public var cpuMicroseconds: UInt64
+    public var processes: Int
+
+    public init(memoryBytes: Int64, cpuMicroseconds: UInt64, processes: Int) {
+        self.memoryBytes = memoryBytes
+        self.cpuMicroseconds = cpuMicroseconds
+        self.processes = processes
+    }
+}
+
+public struct ControllerStatus: Sendable, Equatable {
+    public var controller: CgroupController
+    /// "v1" or "v2" with the group's directory, or nil with `problem`.
+    public var version: CgroupVersion?
+    public var directory: String?
+    public var problem: String?
+}
+
+public struct ContainmentError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// Containment without cgroups. An app's processes are found, in this order, as:
@@ -54,7 +107,42 @@ public final class ProcessTreeContainment: Containment {
         self.reason = reason
     }
 
-    public func prepare(unit: Int, name: String) throws(SystemError) -> FileDescriptor? { nil }
+    public var controllers: [ControllerStatus] {
+        CgroupController.allCases.map { ControllerStatus(controller: $0, problem: "no cgroups: \(reason)") }
+    }
+
+    public func check(_ limits: ResourceLimits) -> LimitProblem? {
+        guard let option = limits.optionNames.first else { return nil }
+        return LimitProblem(option: option, reason: "it needs a cgroup, and swisor runs without: \(reason)")
+    }
+
+    public func prepare(unit: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
+        if let problem = check(limits) { throw ContainmentError(problem.description) }
+        return []
+    }
+
+    public func sample(units: [Int]) -> [Int: AppUsage] {
+        refresh()
+        var out: [Int: AppUsage] = [:]
+        for unit in units {
+            let m = members(of: unit)
+            let ticks = m.reduce(UInt64(0)) { $0 + $1.cpuTicks }
+            out[unit] = AppUsage(memoryBytes: m.reduce(Int64(0)) { $0 + $1.rssPages } * ProcFS.pageSize,
+                                 cpuMicroseconds: ticks * 1_000_000 / UInt64(ProcFS.clockTicksPerSecond),
+                                 processes: m.count)
+        }
+        return out
+    }
+
+    public func isEmpty(_ unit: Int) -> Bool { members(of: unit).isEmpty }
+    public func killAll(_ unit: Int) -> Bool { false }
+    public func oomKills(_ unit: Int) -> UInt64? { nil }
+    public func watchEmpty(_ unit: Int, loop: EventLoop, _ handler: @escaping () -> Void) {}
+    public func unwatch(_ unit: Int, loop: EventLoop) {}
+    public func finished(unit: Int) -> String? { nil }
+    public func cgroupPath(of unit: Int) -> String? { nil }
+    public func shutdown() {}
+    public func strayGroups() -> [(path: String, pids: [pid_t])] { [] }
 
     public func started(unit: Int, pid: pid_t) {
         mainPIDs[unit] = pid

@@ -19,6 +19,8 @@ public final class EventLoop {
 
     public static let readable = CSWISOR_EPOLLIN | CSWISOR_EPOLLRDHUP
     public static let writable = CSWISOR_EPOLLOUT
+    /// kernfs files (cgroup.events) raise it when their content changes.
+    public static let priority = CSWISOR_EPOLLPRI
     public static let hangup = CSWISOR_EPOLLHUP | CSWISOR_EPOLLERR
     /// The peer closed or shut down its side; watched alone once a request was read.
     public static let peerClosed = CSWISOR_EPOLLRDHUP

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SwisorCore
 import CSwisor
 
 /// One process as /proc/<pid>/stat shows it.
@@ -150,6 +151,27 @@ public enum ProcFS {
 
     /// The process's initial environment (what it was exec'd with). nil when it is
     /// gone or not readable.
+    /// Clock ticks since boot (/proc/uptime), the unit of a process's start time.
+    public static func uptimeTicks() -> UInt64? {
+        guard let bytes = FileDescriptor.readSmallFile("/proc/uptime", limit: 256) else { return nil }
+        let first = bytes.prefix { $0 != UInt8(ascii: " ") }
+        guard let seconds = Double(String(decoding: first, as: UTF8.self)) else { return nil }
+        return UInt64(seconds * Double(clockTicksPerSecond))
+    }
+
+    /// ps(1)'s %CPU: CPU time over the time since the process started.
+    public static func lifetimeCPUPercent(_ e: ProcessEntry, uptimeTicks: UInt64?) -> Double? {
+        guard let up = uptimeTicks, up > e.startTime else { return nil }
+        return (Double(e.cpuTicks) / Double(up - e.startTime) * 1000).rounded() / 10
+    }
+
+    public static func info(_ e: ProcessEntry, uptimeTicks: UInt64?) -> SwisorCore.ProcessInfo {
+        SwisorCore.ProcessInfo(pid: e.pid, ppid: e.ppid, rss: e.rssPages * pageSize,
+                    cpu: lifetimeCPUPercent(e, uptimeTicks: uptimeTicks),
+                    state: String(UnicodeScalar(e.state)),
+                    command: commandLine(pid: e.pid) ?? "[\(e.comm)]")
+    }
+
     public static func environment(pid: pid_t) -> [String: String]? {
         guard let bytes = FileDescriptor.readSmallFile("/proc/\(pid)/environ") else { return nil }
         var env: [String: String] = [:]

@@ -10,11 +10,11 @@ public struct SpawnRequest {
     public var cwd: String
     public var stdout: FileDescriptor
     public var stderr: FileDescriptor
-    /// An open `cgroup.procs` the child writes itself into before exec, or nil.
-    public var cgroupProcs: FileDescriptor?
+    /// Open `cgroup.procs` files the child writes itself into before exec.
+    public var cgroupProcs: [FileDescriptor]
 
     public init(argv: [String], environment: [String: String], cwd: String,
-                stdout: FileDescriptor, stderr: FileDescriptor, cgroupProcs: FileDescriptor? = nil) {
+                stdout: FileDescriptor, stderr: FileDescriptor, cgroupProcs: [FileDescriptor] = []) {
         self.argv = argv
         self.environment = environment
         self.cwd = cwd
@@ -60,11 +60,14 @@ public enum Spawner {
         var errnoOut: Int32 = 0
         var stageOut: Int32 = 0
         let envStrings = request.environment.map { "\($0.key)=\($0.value)" }
+        let cgroupFDs = request.cgroupProcs.map(\.rawValue)
         let pid = withCStrings(request.argv) { argv in
             withCStrings(envStrings) { envp in
-                cswisor_spawn(path, argv, envp, request.cwd, nullFD,
-                              request.stdout.rawValue, request.stderr.rawValue,
-                              request.cgroupProcs?.rawValue ?? -1, &errnoOut, &stageOut)
+                cgroupFDs.withUnsafeBufferPointer { cg in
+                    cswisor_spawn(path, argv, envp, request.cwd, nullFD,
+                                  request.stdout.rawValue, request.stderr.rawValue,
+                                  cg.baseAddress, Int32(cg.count), &errnoOut, &stageOut)
+                }
             }
         }
         if pid < 0 {

@@ -115,7 +115,11 @@ struct EcosystemTests {
                 "min_uptime": "2s",
                 "max_restarts": 5,
                 "restart_delay": 250,
-                "stop_exit_codes": [0, 3]
+                "stop_exit_codes": [0, 3],
+                "memory_max": "512M",
+                "memoryHigh": 402653184,
+                "tasks_max": 64,
+                "cpu_quota": "150%"
             }]}
             """#, envName: "production", files: ["/srv/proj/services/api/server.js"])
         #expect(eco.warnings == [])
@@ -144,7 +148,11 @@ struct EcosystemTests {
                     minUptimeMs: 2000,
                     maxRestarts: 5,
                     restartDelayMs: 250,
-                    stopExitCodes: [0, 3]
+                    stopExitCodes: [0, 3],
+                    memoryMaxBytes: 512 << 20,
+                    memoryHighBytes: 384 << 20,
+                    tasksMax: 64,
+                    cpuQuotaPercent: 150
                 )
             ])
     }

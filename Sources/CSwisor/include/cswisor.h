@@ -15,14 +15,16 @@ typedef enum {
     CSWISOR_STAGE_PIPE = 7,
 } cswisor_spawn_stage;
 
-/// Forks a child that starts a new session (and process group), optionally writes
-/// itself into a cgroup (cgroup_procs_fd: an open cgroup.procs, or -1), installs
+/// Forks a child that starts a new session (and process group), writes itself into
+/// each cgroup of `cgroup_procs_fds` (open cgroup.procs files: the cgroup2 one first,
+/// then v1 controllers on hybrid hosts; `cgroup_count` may be 0), installs
 /// stdin/stdout/stderr, changes directory and execs `path`. Only async-signal-safe
 /// calls run in the child. Returns the pid, or -1 with *err_errno and *err_stage set
 /// when the child could not exec (the child is already reaped then).
 pid_t cswisor_spawn(const char *path, char *const argv[], char *const envp[],
                     const char *cwd, int stdin_fd, int stdout_fd, int stderr_fd,
-                    int cgroup_procs_fd, int *err_errno, int *err_stage);
+                    const int *cgroup_procs_fds, int cgroup_count,
+                    int *err_errno, int *err_stage);
 
 /// Makes the caller a child subreaper: orphans of its descendants are re-parented to it.
 int cswisor_set_child_subreaper(void);
@@ -43,6 +45,8 @@ int cswisor_wait_any(pid_t *pid, int *exit_code, int *term_signal);
 
 /// epoll's constants, which the Glibc module does not export.
 static const uint32_t CSWISOR_EPOLLIN = 0x001;
+/// What kernfs files (cgroup.events) raise when their content changes.
+static const uint32_t CSWISOR_EPOLLPRI = 0x002;
 static const uint32_t CSWISOR_EPOLLOUT = 0x004;
 static const uint32_t CSWISOR_EPOLLERR = 0x008;
 static const uint32_t CSWISOR_EPOLLHUP = 0x010;

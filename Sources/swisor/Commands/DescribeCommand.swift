@@ -50,8 +50,10 @@ struct DescribeCommand: ParsableCommand {
                     + (s.expBackoffRestartDelayMs.map { "exp_backoff_restart_delay \($0) ms (max \(s.expBackoffMaxDelayMs) ms)" } ?? "restart_delay \(s.restartDelayMs) ms")
                     + (s.stopExitCodes.isEmpty ? "" : ", stop_exit_codes \(s.stopExitCodes.map(String.init).joined(separator: ","))")),
                 ("memory limit", s.maxMemoryRestartBytes.map { "max_memory_restart \(Format.bytes(Int64(clamping: $0))) (whole app)" } ?? "-"),
+                ("cgroup limits", DescribeCommand.limits(s)),
             ]
         }
+        if let c = a.cgroup { lines.append(("cgroup", c)) }
         if let l = a.logs {
             lines.append(("out log", l.out ?? "-"))
             lines.append(("error log", l.err ?? "-"))
@@ -75,5 +77,14 @@ struct DescribeCommand: ParsableCommand {
             }
         }
         return out
+    }
+
+    static func limits(_ s: AppSpec) -> String {
+        var parts: [String] = []
+        if let m = s.memoryMaxBytes { parts.append("memory_max \(Format.bytes(Int64(clamping: m)))") }
+        if let m = s.memoryHighBytes { parts.append("memory_high \(Format.bytes(Int64(clamping: m)))") }
+        if let t = s.tasksMax { parts.append("tasks_max \(t)") }
+        if let c = s.cpuQuotaPercent { parts.append("cpu_quota \(c)%") }
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
     }
 }

@@ -1,0 +1,253 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwisorCore
+
+/// A cgroup per app instance: the child joins it before it execs, so every process of
+/// the app, however it forks or escapes its session, is found in `cgroup.procs`; the
+/// kernel says when none is left (`cgroup.events`), kills all at once (`cgroup.kill`),
+/// accounts memory and CPU, enforces limits and counts OOM kills.
+public final class CgroupContainment: Containment {
+    public let host: CgroupHost
+    private var fs: CgroupFileSystem { host.fs }
+
+    private struct Unit {
+        /// "app-<id>-<name>".
+        var name: String
+        /// v1 controllers the current run joined.
+        var v1: [CgroupController]
+        var exists: Bool
+        var watch: FileDescriptor?
+    }
+    private var units: [Int: Unit] = [:]
+    private var snapshot: [Int: [ProcessEntry]] = [:]
+
+    public init(host: CgroupHost) {
+        self.host = host
+    }
+
+    public var mode: String { host.mode }
+    public var reason: String { host.reason }
+
+    public var controllers: [ControllerStatus] {
+        CgroupController.allCases.map { c in
+            if let d = host.controllerDirs[c] {
+                return ControllerStatus(controller: c, version: d.version, directory: d.directory)
+            }
+            return ControllerStatus(controller: c, problem: host.missing[c])
+        }
+    }
+
+    public func check(_ limits: ResourceLimits) -> LimitProblem? {
+        if case .failure(let p) = CgroupLimits.writes(for: limits, versions: host.versions, missing: host.missing) { return p }
+        return nil
+    }
+
+    private func v2Dir(_ unit: Unit) -> String { host.group + "/" + unit.name }
+
+    private func dir(_ unit: Unit, _ c: CgroupController) -> String? {
+        guard let d = host.controllerDirs[c] else { return nil }
+        return d.version == .v2 ? v2Dir(unit) : d.directory + "/" + unit.name
+    }
+
+    public func prepare(unit id: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
+        let writes: [CgroupWrite]
+        switch CgroupLimits.writes(for: limits, versions: host.versions, missing: host.missing) {
+        case .failure(let p): throw ContainmentError(p.description)
+        case .success(let w): writes = w
+        }
+        if let old = units[id], old.exists { _ = remove(old) }
+        let v1 = CgroupLimits.controllers(for: limits).filter { host.controllerDirs[$0]?.version == .v1 }.sorted()
+        var unit = Unit(name: CgroupNames.app(id: id, name: name), v1: v1, exists: true, watch: units[id]?.watch)
+        var fds: [FileDescriptor] = []
+        do {
+            // A directory left by a run whose removal failed is made anew: limits
+            // removed from the spec must not linger in it.
+            try? fs.removeDirectory(v2Dir(unit))
+            try fs.makeDirectory(v2Dir(unit))
+            for c in v1 {
+                guard let d = dir(unit, c) else { continue }
+                try? fs.removeDirectory(d)
+                try fs.makeDirectory(d)
+            }
+            for w in writes {
+                guard let d = dir(unit, w.controller) else { continue }
+                do { try fs.write(d + "/" + w.file, w.value) } catch {
+                    if w.optional && error.errno == ENOENT { continue }
+                    throw error
+                }
+            }
+            fds.append(try fs.openForWriting(v2Dir(unit) + "/cgroup.procs"))
+            for c in v1 {
+                guard let d = dir(unit, c) else { continue }
+                fds.append(try fs.openForWriting(d + "/cgroup.procs"))
+            }
+        } catch {
+            for fd in fds { fd.close() }
+            _ = remove(unit)
+            unit.exists = false
+            units[id] = unit
+            throw ContainmentError("cannot set up the app's cgroup: \(error)")
+        }
+        units[id] = unit
+        return fds
+    }
+
+    public func started(unit: Int, pid: pid_t) {}
+    public func mainExited(unit: Int) {}
+
+    private func pids(_ unit: Unit) -> [Int32] {
+        CgroupFiles.pids(fs.read(v2Dir(unit) + "/cgroup.procs") ?? "")
+    }
+
+    public func refresh() {
+        var next: [Int: [ProcessEntry]] = [:]
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        for (id, unit) in units where unit.exists {
+            var entries: [ProcessEntry] = []
+            for pid in pids(unit) {
+                if let e = ProcFS.entry(pid: pid, buffer: &buffer), !e.isZombie { entries.append(e) }
+            }
+            next[id] = entries
+        }
+        snapshot = next
+    }
+
+    public func members(of unit: Int) -> [ProcessEntry] {
+        snapshot[unit] ?? []
+    }
+
+    public func sample(units ids: [Int]) -> [Int: AppUsage] {
+        var out: [Int: AppUsage] = [:]
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        for id in ids {
+            guard let unit = units[id], unit.exists else { continue }
+            let dir = v2Dir(unit)
+            let procs = pids(unit)
+            // cpu.stat's usage is kept by every cgroup2, with or without the cpu controller.
+            let cpu = CgroupFiles.value(of: "usage_usec", in: fs.read(dir + "/cpu.stat") ?? "") ?? 0
+            var memory: Int64 = 0
+            if let (version, _) = host.controllerDirs[.memory], let mdir = self.dir(unit, .memory),
+               version == .v2 || unit.v1.contains(.memory) {
+                memory = CgroupContainment.workingSet(fs: fs, dir: mdir, version: version)
+            } else {
+                for pid in procs {
+                    if let e = ProcFS.entry(pid: pid, buffer: &buffer) { memory += e.rssPages * ProcFS.pageSize }
+                }
+            }
+            out[id] = AppUsage(memoryBytes: memory, cpuMicroseconds: cpu, processes: procs.count)
+        }
+        return out
+    }
+
+    /// Usage minus inactive file cache: the memory the app cannot give back, as kubelet
+    /// and `docker stats` count it. The raw usage includes page cache the kernel
+    /// reclaims at will; a restart on it would punish an app for reading files.
+    static func workingSet(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> Int64 {
+        let (usageFile, inactiveKey) = version == .v2
+            ? ("memory.current", "inactive_file") : ("memory.usage_in_bytes", "total_inactive_file")
+        guard let usage = CgroupFiles.number(fs.read(dir + "/" + usageFile) ?? "") else { return 0 }
+        let inactive = CgroupFiles.value(of: inactiveKey, in: fs.read(dir + "/memory.stat") ?? "") ?? 0
+        return Int64(clamping: usage > inactive ? usage - inactive : 0)
+    }
+
+    public func isEmpty(_ id: Int) -> Bool {
+        guard let unit = units[id], unit.exists else { return true }
+        guard let text = fs.read(v2Dir(unit) + "/cgroup.events") else {
+            // Gone (removed by hand): nothing can be in it.
+            return !fs.exists(v2Dir(unit))
+        }
+        return CgroupFiles.populated(text) == false
+    }
+
+    public func killAll(_ id: Int) -> Bool {
+        guard host.hasKill, let unit = units[id], unit.exists else { return false }
+        return (try? fs.write(v2Dir(unit) + "/cgroup.kill", "1")) != nil
+    }
+
+    public func oomKills(_ id: Int) -> UInt64? {
+        guard let unit = units[id], unit.exists, let (version, _) = host.controllerDirs[.memory],
+              let mdir = dir(unit, .memory), version == .v2 || unit.v1.contains(.memory) else { return nil }
+        let file = version == .v2 ? "/memory.events" : "/memory.oom_control"
+        return CgroupFiles.value(of: "oom_kill", in: fs.read(mdir + file) ?? "")
+    }
+
+    public func watchEmpty(_ id: Int, loop: EventLoop, _ handler: @escaping () -> Void) {
+        guard var unit = units[id], unit.exists, unit.watch == nil else { return }
+        guard let real = fs as? RealCgroupFileSystem,
+              let fd = try? FileDescriptor.open(real.root + v2Dir(unit) + "/cgroup.events", O_RDONLY) else { return }
+        do {
+            // kernfs raises EPOLLPRI (with EPOLLERR) when the file changes; reading it
+            // again re-arms the notification.
+            try loop.register(fd, events: EventLoop.priority) { _ in
+                _ = lseek(fd.rawValue, 0, SEEK_SET)
+                var scratch = [UInt8](repeating: 0, count: 128)
+                _ = scratch.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
+                handler()
+            }
+            unit.watch = fd
+            units[id] = unit
+        } catch {
+            fd.close()
+        }
+    }
+
+    public func unwatch(_ id: Int, loop: EventLoop) {
+        guard var unit = units[id], let fd = unit.watch else { return }
+        loop.unregister(fd)
+        fd.close()
+        unit.watch = nil
+        units[id] = unit
+    }
+
+    public func finished(unit id: Int) -> String? {
+        guard var unit = units[id], unit.exists else { return nil }
+        let problem = remove(unit)
+        unit.exists = problem != nil
+        units[id] = unit
+        snapshot[id] = nil
+        return problem
+    }
+
+    private func remove(_ unit: Unit) -> String? {
+        var problems: [String] = []
+        for c in unit.v1 {
+            guard let d = dir(unit, c) else { continue }
+            do { try fs.removeDirectory(d) } catch where error.errno != ENOENT { problems.append(error.description) } catch {}
+        }
+        do { try fs.removeDirectory(v2Dir(unit)) } catch where error.errno != ENOENT { problems.append(error.description) } catch {}
+        return problems.isEmpty ? nil : "cannot remove the app's cgroup: " + problems.joined(separator: "; ")
+    }
+
+    public func release(unit id: Int) {
+        if let unit = units[id], unit.exists { _ = remove(unit) }
+        units[id] = nil
+        snapshot[id] = nil
+    }
+
+    public func cgroupPath(of id: Int) -> String? {
+        guard let unit = units[id], unit.exists else { return nil }
+        let prefix = (fs as? RealCgroupFileSystem)?.root ?? ""
+        return prefix + v2Dir(unit)
+    }
+
+    public func strayGroups() -> [(path: String, pids: [pid_t])] {
+        host.stale.compactMap { path in
+            let pids = CgroupFiles.pids(fs.read(path + "/cgroup.procs") ?? "")
+            return pids.isEmpty ? nil : (path: path, pids: pids)
+        }
+    }
+
+    public func shutdown() {
+        for (id, unit) in units where unit.exists {
+            if let fd = unit.watch { fd.close() }
+            units[id]?.watch = nil
+            _ = remove(unit)
+        }
+        // G itself, when this daemon left nothing in it (not when it lives in G/daemon,
+        // or stale cgroups are kept there).
+        for (version, dir) in host.controllerDirs.values where version == .v1 { try? fs.removeDirectory(dir) }
+        try? fs.removeDirectory(host.group)
+    }
+}
+
