@@ -226,13 +226,6 @@ public enum CgroupNames {
     }
 
     public static let appPrefix = "app-"
-    /// An app cgroup still populated when a daemon starts (an earlier daemon died
-    /// without stopping its apps) is renamed so, and reported by `swisor doctor`.
-    public static let stalePrefix = "stale-"
-
-    public static func stale(_ name: String, at seconds: Int64) -> String {
-        "\(stalePrefix)\(seconds)-\(name)"
-    }
 }
 
 /// One value written to one control file of an app's cgroup.

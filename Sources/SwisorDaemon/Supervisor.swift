@@ -592,8 +592,10 @@ public final class Supervisor {
         if snapshotTurn != loop.turn { refresh() }
     }
 
+    /// A recent snapshot serves again, unless a spawn or a reap since made it stale
+    /// (a describe right after a start must see the new processes).
     private func refreshIfStale(maxAgeMs: Int64) {
-        if monotonicMilliseconds() - lastRefreshMono > maxAgeMs { refresh() }
+        if snapshotTurn == .max || monotonicMilliseconds() - lastRefreshMono > maxAgeMs { refresh() }
     }
 
     private func updateAccounting() {

@@ -58,7 +58,14 @@ public final class CgroupContainment: Containment {
         }
         if let old = units[id], old.exists { _ = remove(old) }
         let v1 = CgroupLimits.controllers(for: limits).filter { host.controllerDirs[$0]?.version == .v1 }.sorted()
-        var unit = Unit(name: CgroupNames.app(id: id, name: name), v1: v1, exists: true, watch: units[id]?.watch)
+        // A populated cgroup of an earlier daemon may hold this name: never share it.
+        var dirName = CgroupNames.app(id: id, name: name)
+        var suffix = 1
+        while host.stale.contains(host.group + "/" + dirName) {
+            dirName = CgroupNames.app(id: id, name: name) + ".\(suffix)"
+            suffix += 1
+        }
+        var unit = Unit(name: dirName, v1: v1, exists: true, watch: units[id]?.watch)
         var fds: [FileDescriptor] = []
         do {
             // A directory left by a run whose removal failed is made anew: limits
@@ -243,6 +250,13 @@ public final class CgroupContainment: Containment {
             if let fd = unit.watch { fd.close() }
             units[id]?.watch = nil
             _ = remove(unit)
+        }
+        // Stale cgroups the operator has emptied since (as doctor advises): removed
+        // with their v1 twins, so that G can go too.
+        for path in host.stale where !(CgroupFiles.populated(fs.read(path + "/cgroup.events") ?? "") ?? false) {
+            let name = path.split(separator: "/").last.map(String.init) ?? ""
+            for (version, dir) in host.controllerDirs.values where version == .v1 { try? fs.removeDirectory(dir + "/" + name) }
+            try? fs.removeDirectory(path)
         }
         // G itself, when this daemon left nothing in it (not when it lives in G/daemon,
         // or stale cgroups are kept there).

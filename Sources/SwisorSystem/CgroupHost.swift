@@ -207,31 +207,22 @@ public final class CgroupHost {
     }
 
     /// App cgroups of an earlier daemon of this home: empty ones are removed; populated
-    /// ones (it died without stopping its apps) are renamed `stale-…` so that new apps
-    /// never share them, and left running: killing a server no one asked to stop is
-    /// worse than reporting it (`swisor doctor` says how to end them).
+    /// ones (it died without stopping its apps) are left running and listed: killing a
+    /// server no one asked to stop is worse than reporting it (`swisor doctor` says how
+    /// to end them). New app cgroups never share their names (`CgroupContainment`);
+    /// cgroup2 refuses rename(2), so they keep theirs.
     static func setAsideLeftovers(fs: CgroupFileSystem, group: String,
                                   dirs: [CgroupController: (version: CgroupVersion, directory: String)],
                                   nowSeconds: Int64) -> [String] {
         var stale: [String] = []
         let v1Dirs = dirs.values.filter { $0.version == .v1 }.map(\.directory)
-        for entry in fs.list(group) where entry.hasPrefix(CgroupNames.appPrefix) || entry.hasPrefix(CgroupNames.stalePrefix) {
+        for entry in fs.list(group) where entry.hasPrefix(CgroupNames.appPrefix) {
             let populated = CgroupFiles.populated(fs.read(group + "/" + entry + "/cgroup.events") ?? "") ?? false
-            if !populated {
+            if populated {
+                stale.append(group + "/" + entry)
+            } else {
                 for dir in v1Dirs { try? fs.removeDirectory(dir + "/" + entry) }
                 try? fs.removeDirectory(group + "/" + entry)
-                continue
-            }
-            if entry.hasPrefix(CgroupNames.stalePrefix) {
-                stale.append(group + "/" + entry)
-                continue
-            }
-            let renamed = CgroupNames.stale(entry, at: nowSeconds)
-            if (try? fs.rename(group + "/" + entry, group + "/" + renamed)) != nil {
-                for dir in v1Dirs { try? fs.rename(dir + "/" + entry, dir + "/" + renamed) }
-                stale.append(group + "/" + renamed)
-            } else {
-                stale.append(group + "/" + entry)
             }
         }
         // v1 leftovers without a cgroup2 twin (a crash between two mkdirs): remove the

@@ -57,7 +57,7 @@ struct Swisor: ParsableCommand {
         commandName: "swisor",
         abstract: "A process supervisor for Linux: PM2's ecosystem files, whole-tree stops, no zombies.",
         discussion: """
-        The daemon starts by itself on the first command that needs it (every command but kill, ping and list). It keeps its socket, pid file and logs in $SWISOR_HOME (default ~/.swisor).
+        The daemon starts by itself on the first command that needs it (every command but kill, ping, list and doctor). It keeps its socket, pid file and logs in $SWISOR_HOME (default ~/.swisor).
 
         Targets are `all`, an app name, a namespace or an id, resolved in that order.
 

@@ -41,7 +41,11 @@ final class Harness {
 
     /// Creates the home; with `startDaemon`, runs `swisor daemon` as a child of the
     /// test (so the test reaps it) and waits until it answers.
-    init(startDaemon: Bool = true) throws {
+    /// Extra environment of the daemon (SWISOR_CONTAINMENT).
+    let daemonEnvironment: [String: String]
+
+    init(startDaemon: Bool = true, daemonEnvironment: [String: String] = [:]) throws {
+        self.daemonEnvironment = daemonEnvironment
         var template = Array("/tmp/swt-XXXXXX".utf8CString)
         guard let dir = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
         home = String(cString: dir)
@@ -71,6 +75,7 @@ final class Harness {
         p.arguments = ["daemon"]
         var env = ProcessInfo.processInfo.environment
         env["SWISOR_HOME"] = home
+        env.merge(daemonEnvironment) { $1 }
         p.environment = env
         let log = FileHandle(forWritingAtPath: "/dev/null")
         p.standardOutput = log
@@ -220,8 +225,17 @@ final class Harness {
         throw HarnessError("timed out after \(timeout) s waiting until \(what)")
     }
 
-    /// Stops everything, ends the daemon, proves no tracked process survived, and
-    /// removes the home. Kills leftovers by exact pid (never by name) before failing.
+    /// SIGKILLs the daemon (a crash): its apps keep running in their cgroups.
+    func crashDaemon() {
+        guard let d = daemon else { return }
+        kill(d.processIdentifier, SIGKILL)
+        d.waitUntilExit()
+        daemon = nil
+    }
+
+    /// Stops everything, ends the daemon, proves no tracked process survived and no
+    /// cgroup of this home is left, and removes the home. Kills leftovers by exact pid
+    /// (never by name) and removes leftover cgroups by exact path before failing.
     func shutdown() {
         _ = run(["kill"], timeout: 60)
         if let d = daemon {
@@ -232,6 +246,9 @@ final class Harness {
         let survivors = tracked.filter { Harness.alive($0) }
         for s in survivors { _ = ExactSignal.send(SIGKILL, to: s) }
         #expect(survivors.isEmpty, "processes survived the daemon's shutdown: \(survivors.map(\.pid))")
+        let leftovers = HostCgroups.groups(forHome: home).filter { FileManager.default.fileExists(atPath: $0) }
+        for dir in leftovers { HostCgroups.removeTree(dir) }
+        #expect(leftovers.isEmpty, "cgroups left after swisor kill: \(leftovers)")
         try? FileManager.default.removeItem(atPath: home)
     }
 }
@@ -239,4 +256,46 @@ final class Harness {
 /// Decodes the JSON lines of the CLI's output in tests.
 extension AppInfo {
     var isOnline: Bool { status == .online && pid != nil }
+}
+
+/// The cgroups a daemon started by this test process would make (it inherits the
+/// test's cgroups), found the way the daemon finds them.
+enum HostCgroups {
+    static var layout: CgroupLayout {
+        let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let own = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
+        return CgroupLayout.resolve(mountinfo: mountinfo, selfCgroup: own)
+    }
+
+    /// The per-home group in every hierarchy, when the test runs at the cgroup2 root
+    /// (else the daemon lives in `<group>/daemon` and the group stays, by design).
+    static func groups(forHome home: String) -> [String] {
+        let l = layout
+        guard let unified = l.unified, unified.isRoot else { return [] }
+        let name = CgroupNames.group(forHome: home)
+        return [unified.directory + "/" + name] + l.v1.values.map { $0.directory + "/" + name }
+    }
+
+    /// Kills what is in a cgroup tree and removes it, deepest first; by exact path.
+    static func removeTree(_ dir: String) {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: dir + "/" + entry, isDirectory: &isDir), isDir.boolValue { removeTree(dir + "/" + entry) }
+        }
+        if fm.fileExists(atPath: dir + "/cgroup.kill") {
+            try? "1".write(toFile: dir + "/cgroup.kill", atomically: false, encoding: .utf8)
+        } else {
+            let pids = ((try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { pid_t($0) }
+            for p in pids { kill(p, SIGKILL) }
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while rmdir(dir) != 0 && errno == EBUSY && Date() < deadline { usleep(10_000) }
+    }
+
+    /// The cgroup2 path of a process relative to the hierarchy's root ("0::" line).
+    static func cgroup2Path(of pid: pid_t) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+        return CgroupMembership.parse(text).first { $0.hierarchy == 0 }?.path
+    }
 }

@@ -40,6 +40,10 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("restart-delay"), help: "Wait before each automatic restart: ms, or with a unit.") var restartDelay: String?
     @Option(name: .customLong("exp-backoff-restart-delay"), help: "First wait of an exponential backoff (x1.5 per restart in a row); overrides --restart-delay.") var expBackoffRestartDelay: String?
     @Option(name: .customLong("max-memory-restart"), help: "Restart when all processes of the app together use more memory (200M, 1G).") var maxMemoryRestart: String?
+    @Option(name: .customLong("memory-max"), help: "Hard memory limit of the whole app, in its cgroup (512M); no swap on top.") var memoryMax: String?
+    @Option(name: .customLong("memory-high"), help: "cgroup v2 memory.high: throttle and reclaim above this (400M).") var memoryHigh: String?
+    @Option(name: .customLong("tasks-max"), help: "Most processes and threads the app may have (pids.max).") var tasksMax: Int?
+    @Option(name: .customLong("cpu-quota"), help: "CPU time the app may use, in percent of one CPU (50, 150).") var cpuQuota: String?
     @Option(name: .customLong("cron"), help: "cron_restart: restart, or start when not running, on this schedule (\"0 3 * * *\").") var cron: String?
     @Flag(name: .customLong("no-autostart"), help: "Do not start the app now: wait for its first cron run or a start.") var noAutostart = false
     @Flag(name: .customLong("merge-logs"), help: "One log file for all instances.") var mergeLogs = false
@@ -52,7 +56,7 @@ struct StartCommand: ParsableCommand {
     private var adHocFlagsGiven: Bool {
         name != nil || namespace != nil || interpreter != nil || interpreterArgs != nil || cwd != nil
             || instances != nil || noAutorestart || killSignal != nil || killTimeout != nil || maxRestarts != nil
-            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || maxMemoryRestart != nil || cron != nil || noAutostart || mergeLogs || output != nil || error != nil || log != nil
+            || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || maxMemoryRestart != nil || memoryMax != nil || memoryHigh != nil || tasksMax != nil || cpuQuota != nil || cron != nil || noAutostart || mergeLogs || output != nil || error != nil || log != nil
             || !scriptArgs.isEmpty
     }
 
@@ -122,6 +126,10 @@ struct StartCommand: ParsableCommand {
         put("restart_delay", restartDelay)
         put("exp_backoff_restart_delay", expBackoffRestartDelay)
         put("max_memory_restart", maxMemoryRestart)
+        put("memory_max", memoryMax)
+        put("memory_high", memoryHigh)
+        if let tasksMax { app.append(("tasks_max", .int(Int64(tasksMax)))) }
+        put("cpu_quota", cpuQuota)
         put("cron_restart", cron)
         if noAutostart { app.append(("autostart", .bool(false))) }
         if mergeLogs { app.append(("merge_logs", .bool(true))) }
