@@ -572,6 +572,17 @@ struct CgroupHostSetUpTests {
         #expect(host.reason == "a cgroup per app under \(group); controllers cpu, memory, pids")
     }
 
+    /// Bug: "cpuset" enabled above counted as "cpu" enabled above (a prefix match), so
+    /// +cpu was never written there and G could not enable it.
+    @Test func cpusetEnabledAboveIsNotCpu() throws {
+        let fs = FakeHosts.pureV2(daemonIn: "/", rootEnables: ["cpuset", "io", "memory", "pids"])
+        let host = try FakeHosts.setUp(fs).get()
+        #expect(host.missing[.cpu] == nil)
+        #expect(host.controllerDirs[.cpu]?.version == .v2)
+        #expect(fs.writes(to: "cgroup.subtree_control").contains("write /sys/fs/cgroup/cgroup.subtree_control +cpu"))
+        #expect(fs.subtreeControl("/sys/fs/cgroup") == ["cpuset", "cpu", "io", "memory", "pids"])
+    }
+
     @Test func onlyTheControllersTheDaemonsCgroupHas() throws {
         // A user service: user@.service delegates memory and pids, not cpu.
         let path = "/user.slice/user-1000.slice/user@1000.service/app.slice/swisor.service"
@@ -614,6 +625,31 @@ struct CgroupHostSetUpTests {
         #expect(host.missing[.memory] == "the daemon could not leave its cgroup /sys/fs/cgroup/system.slice/swisor.service to enable controllers there")
         #expect(host.reason.contains("the daemon could not move to \(leaf): write \(leaf)/cgroup.procs: Permission denied (EACCES)"))
         #expect(fs.writes(to: "cgroup.subtree_control").isEmpty)
+    }
+
+    /// Bug: a container's cgroup is the root of what it mounts, not the kernel's root;
+    /// the daemon stayed in it and every controller failed with EBUSY.
+    @Test(arguments: [false, true])
+    func containerAsPid1(namespaced: Bool) throws {
+        let fs = FakeHosts.container(namespaced: namespaced)
+        let group = "/sys/fs/cgroup/" + FakeHosts.groupName
+        let host = try FakeHosts.setUp(fs, pid: 1).get()
+        #expect(host.mode == "cgroup2")
+        #expect(host.group == group)
+        #expect(fs.pids(in: "/sys/fs/cgroup").isEmpty)
+        #expect(fs.pids(in: group + "/daemon") == [1])
+        #expect(host.missing.isEmpty)
+        #expect(describe(host.controllerDirs) == [.memory: "v2 \(group)", .pids: "v2 \(group)", .cpu: "v2 \(group)"])
+        #expect(fs.subtreeControl("/sys/fs/cgroup") == ["cpu", "memory", "pids"])
+    }
+
+    @Test func containerWithOtherProcessesAtItsRoot() throws {
+        let fs = FakeHosts.container(others: [7])
+        let host = try FakeHosts.setUp(fs, pid: 1).get()
+        #expect(host.mode == "cgroup2")
+        #expect(host.controllerDirs.isEmpty)
+        #expect(host.missing[.memory]?.contains("other processes live there") == true)
+        #expect(fs.pids(in: "/sys/fs/cgroup") == [7])
     }
 
     @Test func hybridLikeThisMachine() throws {
