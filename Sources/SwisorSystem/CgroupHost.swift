@@ -78,7 +78,7 @@ public final class RealCgroupFileSystem: CgroupFileSystem {
 ///
 /// Layout (G = "swisor-<hash of the home>"):
 /// - cgroup2: `<daemon's cgroup>/G/app-<id>-<name>`; when the daemon's cgroup is not the
-///   hierarchy's root, the daemon first moves itself to `<daemon's cgroup>/G/daemon`, so
+///   kernel's root cgroup, the daemon first moves itself to `<daemon's cgroup>/G/daemon`, so
 ///   that controllers can be enabled above the apps (the no-internal-processes rule:
 ///   under systemd with Delegate=yes the service's cgroup is exactly that).
 /// - v1 controllers (hybrid hosts): `<daemon's v1 cgroup>/G/app-<id>-<name>` in the
@@ -143,9 +143,11 @@ public final class CgroupHost {
         var notes: [String] = []
 
         // Controllers of cgroup2 are enabled top-down; the daemon must not stay in a
-        // cgroup whose subtree_control is set, unless that cgroup is the root.
+        // cgroup whose subtree_control is set, unless that cgroup is the kernel's root.
+        // A container's cgroup is the root of its mount but not exempt: only the real
+        // root has no cgroup.events.
         var canEnable = true
-        if !unified.isRoot {
+        if !unified.isRoot || fs.exists(own + "/cgroup.events") {
             let leaf = group + "/" + CgroupNames.daemonLeaf
             do {
                 if !fs.exists(leaf) { try fs.makeDirectory(leaf) }
@@ -162,7 +164,8 @@ public final class CgroupHost {
                     missing[c] = "the daemon could not leave its cgroup \(own) to enable controllers there"
                     continue
                 }
-                let enabledAbove = (fs.read(own + "/cgroup.subtree_control") ?? "").split(separator: " ").contains { $0.hasPrefix(c.rawValue) }
+                let enabledAbove = (fs.read(own + "/cgroup.subtree_control") ?? "")
+                    .split(whereSeparator: { $0 == " " || $0 == "\n" }).contains { $0 == c.rawValue }
                 do {
                     if !enabledAbove { try fs.write(own + "/cgroup.subtree_control", "+" + c.rawValue) }
                     try fs.write(group + "/cgroup.subtree_control", "+" + c.rawValue)
