@@ -448,9 +448,6 @@ struct CgroupNamesTests {
         #expect(app == "app-3-web")
         #expect(app.hasPrefix(CgroupNames.appPrefix))
         #expect(CgroupNames.app(id: 0, name: "memory.max") == "app-0-memory.max")
-        let stale = CgroupNames.stale(app, at: 1_700_000_000)
-        #expect(stale == "stale-1700000000-app-3-web")
-        #expect(stale.hasPrefix(CgroupNames.stalePrefix))
         #expect(!CgroupNames.daemonLeaf.hasPrefix(CgroupNames.appPrefix))
     }
 }

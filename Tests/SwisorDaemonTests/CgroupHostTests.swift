@@ -789,37 +789,49 @@ struct CgroupHostSetUpTests {
 
 @Suite("leftovers of an earlier daemon")
 struct CgroupLeftoverTests {
-    /// The first daemon dies; its apps' cgroups stay, some still running.
+    /// The first daemon dies; its apps' cgroups stay, some still running. cgroup2
+    /// refuses rename(2), so populated ones keep their names and are listed.
     @Test func pureV2() throws {
         let fs = FakeHosts.pureV2()
         let group = try FakeHosts.setUp(fs).get().group
-        for app in ["app-1-web", "app-2-api", "stale-100-app-3-old", "stale-50-app-4-gone"] {
+        for app in ["app-1-web", "app-2-api", "app-3-old"] {
             try fs.makeDirectory(group + "/" + app)
         }
         fs.put(900, in: group + "/app-2-api")
-        fs.put(901, in: group + "/stale-100-app-3-old")
+        fs.put(901, in: group + "/app-3-old")
         fs.exit(FakeHosts.daemon)
         fs.put(5252, in: "/sys/fs/cgroup/system.slice/swisor.service")
         fs.log.removeAll()
 
         let host = try FakeHosts.setUp(fs, pid: 5252, now: 1_700_000_123).get()
-        let renamed = group + "/stale-1700000123-app-2-api"
-        #expect(fs.list(group) == ["daemon", "stale-100-app-3-old", "stale-1700000123-app-2-api"])
-        #expect(host.stale == [renamed, group + "/stale-100-app-3-old"])
-        #expect(fs.pids(in: renamed) == [900])
-        #expect(fs.read(renamed + "/cgroup.events") == "populated 1\nfrozen 0\n")
+        #expect(fs.list(group) == ["app-2-api", "app-3-old", "daemon"])
+        #expect(host.stale == [group + "/app-2-api", group + "/app-3-old"])
+        #expect(fs.pids(in: group + "/app-2-api") == [900])
         #expect(fs.pids(in: group + "/daemon") == [5252])
         #expect(fs.log.contains("rmdir \(group)/app-1-web"))
-        #expect(fs.log.contains("rmdir \(group)/stale-50-app-4-gone"))
-        #expect(fs.log.contains("rename \(group)/app-2-api \(renamed)"))
+        #expect(!fs.log.contains { $0.hasPrefix("rename") })
 
         let containment = CgroupContainment(host: host)
         let strays = containment.strayGroups()
-        #expect(strays.map(\.path) == [renamed, group + "/stale-100-app-3-old"])
+        #expect(strays.map(\.path) == [group + "/app-2-api", group + "/app-3-old"])
         #expect(strays.map(\.pids) == [[900], [901]])
+
+        // A new app whose name a leftover holds gets one of its own beside it.
+        let fds = try containment.prepare(unit: 2, name: "api", limits: ResourceLimits())
+        for fd in fds { fd.close() }
+        #expect(containment.cgroupPath(of: 2) == group + "/app-2-api.1")
+        #expect(fs.pids(in: group + "/app-2-api") == [900])
+
+        // Once the operator ended them, daemon exit removes the leftovers and the group
+        // keeps only the daemon's leaf.
+        _ = containment.finished(unit: 2)
+        fs.exit(900)
+        fs.exit(901)
+        containment.shutdown()
+        #expect(fs.list(group) == ["daemon"])
     }
 
-    @Test func hybridRemovesAndRenamesTheV1Twins() throws {
+    @Test func hybridKeepsPopulatedV1TwinsAndRemovesEmptyOnes() throws {
         let fs = FakeHosts.hybrid()
         let first = try FakeHosts.setUp(fs).get()
         let group = first.group
@@ -840,16 +852,16 @@ struct CgroupLeftoverTests {
         fs.log.removeAll()
 
         let host = try FakeHosts.setUp(fs, now: 42).get()
-        #expect(host.stale == [group + "/stale-42-app-2-api"])
-        #expect(fs.list(group) == ["stale-42-app-2-api"])
-        #expect(fs.list(memory) == ["app-8-busy", "stale-42-app-2-api"])
-        #expect(fs.list(pids) == ["stale-42-app-2-api"])
-        #expect(fs.pids(in: memory + "/stale-42-app-2-api") == [900])
+        #expect(host.stale == [group + "/app-2-api"])
+        #expect(fs.list(group) == ["app-2-api"])
+        #expect(fs.list(memory) == ["app-2-api", "app-8-busy"])
+        #expect(fs.list(pids) == ["app-2-api"])
+        #expect(fs.pids(in: memory + "/app-2-api") == [900])
         let cpu = try #require(host.controllerDirs[.cpu]).directory
         #expect(fs.list(cpu) == [])
     }
 
-    @Test func nothingOutsideTheAppAndStalePrefixesIsTouched() throws {
+    @Test func nothingOutsideTheAppPrefixIsTouched() throws {
         let fs = FakeHosts.pureV2(daemonIn: "/", rootEnables: ["memory"])
         let group = try FakeHosts.setUp(fs).get().group
         try fs.makeDirectory(group + "/mine")
