@@ -368,7 +368,9 @@ public final class Supervisor {
                 if let inst = byPID[pid] { mainExited(inst, code: nil, signal: sig) }
             }
         }
-        if instances.values.contains(where: { $0.termination != nil }) { rescanSoon() }
+        // A reaped main process may have been the last one of its app: look now, not
+        // at the next poll (its cgroup may have said `populated 0` while it was a zombie).
+        if instances.values.contains(where: { $0.termination != nil }) { rescanNow() }
     }
 
     private func mainExited(_ inst: Instance, code: Int32?, signal: Int32?) {
