@@ -25,6 +25,25 @@ Subcommands (argv[1]):
   kill-survivors FILE               SIGKILLs each "pid starttime" of FILE still alive
                                     (same start time, not a zombie); prints how many
   cpu-ticks PID                     prints utime+stime of PID in clock ticks
+  stop-ecosystem NAME BIN MODE PIDFILE KILL_TIMEOUT_MS OUT
+                                    the swisor ecosystem file of the stop section: one
+                                    app running the tree (bench/lib/tree.c)
+  stop-supervisor-conf BIN DIR OUT NAME:MODE:PIDFILE:STOPWAITSECS...
+                                    the supervisord config of the same section
+  tree-wait PIDFILE N DEADLINE CGROUP
+                                    waits until the tree recorded N live processes (and,
+                                    CGROUP not "-", until its cgroup holds exactly them)
+  tree-procs PIDFILE                prints "pid starttime" of each process of the tree
+  stop-time CGROUP PIDFILE SETTLE_MS TIMEOUT_S [KEY=VALUE...] -- CMD...
+                                    times the stop request CMD (and, CGROUP not "-", when
+                                    the cgroup reported populated 0); counts the tree's
+                                    processes alive at its return and SETTLE_MS later;
+                                    prints one JSON line
+  stop-line FILE                    prints a summary of the last stop of FILE (stop-time's
+                                    lines)
+  cgroup-cleanup FILE               ends and removes every cgroup left under the
+                                    directories named in FILE (swisor-<hash>, in any
+                                    hierarchy); prints how many were left
   report FACTS OUTDIR               reads key=value FACTS and hyperfine exports, writes
                                     OUTDIR/latest.json and OUTDIR/latest.md, prints the md
 """
@@ -33,6 +52,7 @@ import json
 import math
 import os
 import sys
+import time
 
 
 # ---------------------------------------------------------------- generation
@@ -312,6 +332,313 @@ def cpu_ticks(pid):
     print(st[2] if st else 0)
 
 
+# ---------------------------------------------------------------- stop section (issue 4)
+
+# The tree of bench/lib/tree.c: how many processes it makes, and which of them leave the
+# main process's process group and session (setsid + double fork).
+TREE_PROCESSES = 50
+TREE_ESCAPED_ROLES = ("escaped", "escaped-child")
+
+
+def stop_ecosystem(name, binary, mode, pidfile, kill_timeout_ms, out):
+    app = {
+        "name": name,
+        "script": binary,
+        "args": [mode, pidfile],
+        "interpreter": "none",
+        # Started and stopped by bench/run only: nothing restarts it between rounds.
+        "autorestart": False,
+        "kill_signal": "SIGTERM",
+        "kill_timeout": int(kill_timeout_ms),
+        # Every process of the app gets kill_signal at once (the default).
+        "kill_mode": "group",
+    }
+    with open(out, "w") as f:
+        json.dump({"apps": [app]}, f, indent=1)
+        f.write("\n")
+
+
+def stop_supervisor_conf(binary, d, out, programs):
+    """programs: "NAME:MODE:PIDFILE:STOPWAITSECS" each."""
+    lines = _supervisor_head(d, "info")
+    for spec in programs:
+        name, mode, pidfile, waitsecs = spec.split(":", 3)
+        lines += [
+            f"[program:{name}]",
+            f"command={binary} {mode} {pidfile}",
+            # Started and stopped by bench/run only.
+            "autostart=false",
+            "autorestart=false",
+            "startsecs=0",
+            "stopsignal=TERM",
+            # The stop signal, then SIGKILL after stopwaitsecs, to the main process's
+            # process group (kill(-pid, ...)), not to the main process alone.
+            "stopasgroup=true",
+            "killasgroup=true",
+            f"stopwaitsecs={waitsecs}",
+            f"stdout_logfile={d}/logs/{name}.out",
+            f"stderr_logfile={d}/logs/{name}.err",
+            "",
+        ]
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+
+
+def _tree(pidfile):
+    """[(role, pid, starttime, pgid, sid)] recorded by the tree so far."""
+    out = []
+    try:
+        with open(pidfile) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 5 and all(x.isdigit() for x in parts[1:]):
+                    out.append((parts[0],) + tuple(int(x) for x in parts[1:]))
+    except OSError:
+        pass
+    return out
+
+
+def _same_alive(pid, start):
+    """pid is still the process that recorded start time `start`, and not a zombie."""
+    st = _stat(pid)
+    return bool(st) and st[1] == start and not _zombie(pid)
+
+
+def _cgroup_pids(cg):
+    try:
+        with open(os.path.join(cg, "cgroup.procs")) as f:
+            return {int(x) for x in f.read().split()}
+    except OSError:
+        return None
+
+
+def _cgroup_state(cg):
+    """"populated 0", "populated 1" or "removed" (a cgroup is removed only when empty)."""
+    try:
+        with open(os.path.join(cg, "cgroup.events")) as f:
+            for line in f:
+                k, _, v = line.partition(" ")
+                if k == "populated":
+                    return f"populated {v.strip()}"
+    except FileNotFoundError:
+        return "removed"
+    except OSError as e:
+        return f"unreadable ({e.strerror})"
+    return "unknown"
+
+
+def tree_wait(pidfile, n, deadline_s, cg):
+    """Waits until the tree has recorded n processes, all alive, and (cg not "-") the
+    app's cgroup holds exactly those (an intermediate process of a double fork is gone).
+    Exit 0 then; else prints what was seen and exits 1."""
+    end = time.monotonic() + float(deadline_s)
+    while True:
+        tree = _tree(pidfile)
+        why = None
+        if len(tree) < n:
+            why = f"{len(tree)} of {n} processes recorded"
+        else:
+            dead = [t[1] for t in tree if not _same_alive(t[1], t[2])]
+            if dead:
+                why = f"{len(dead)} recorded process(es) not alive: {dead[:5]}"
+            elif cg != "-":
+                procs = _cgroup_pids(cg)
+                want = {t[1] for t in tree}
+                if procs is None:
+                    why = f"no cgroup.procs in {cg}"
+                elif procs != want:
+                    why = (f"cgroup.procs has {len(procs)} pid(s), {len(procs - want)} not "
+                           f"recorded, {len(want - procs)} recorded not in it")
+        if why is None:
+            return
+        if time.monotonic() >= end:
+            print(why)
+            sys.exit(1)
+        time.sleep(0.005)
+
+
+def tree_procs(pidfile):
+    for t in _tree(pidfile):
+        print(t[1], t[2])
+
+
+def _events_fd(cg):
+    """cgroup.events of cg opened and read once, or None. The kernel wakes a poll for
+    POLLPRI on it (with POLLERR) at once when the file changes (kernfs: the inotify event
+    of the same change is delivered later, from a work queue, and is lost when the cgroup
+    is removed first); reading the file again re-arms it."""
+    try:
+        fd = os.open(os.path.join(cg, "cgroup.events"), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        os.read(fd, 4096)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _events_empty(fd):
+    """Reads cgroup.events again through fd (which re-arms it): True when it says
+    `populated 0`, or can no longer be read (the cgroup was removed, which the kernel
+    allows only once it is empty)."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 4096).decode()
+    except OSError:
+        return True
+    return "populated 0" in text
+
+
+def stop_time(cg, pidfile, settle_ms, timeout_s, cmd, labels=None):
+    """Runs cmd (a stop request) and prints one JSON line: its wall time from fork to its
+    exit (cli_ms), its exit status, and, when cg is not "-", when the app's cgroup reported
+    `populated 0` (empty_ms, from the same start, seen by polling cgroup.events for POLLPRI)
+    and the cgroup's state read right after cmd returned. Then how many of the processes
+    the tree recorded were alive (same start time, not zombies) right after cmd returned
+    (alive_at_return), and settle_ms later (survivors), by role. labels (KEY=VALUE) are
+    copied into the line."""
+    import select
+    import subprocess
+    tree = _tree(pidfile)
+    ev = None
+    if cg != "-":
+        ev = _events_fd(cg)
+    empty_ns = None
+    t0 = time.monotonic_ns()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    pidfd = os.pidfd_open(p.pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    if ev is not None:
+        poller.register(ev, select.POLLPRI)
+        if _events_empty(ev):
+            empty_ns = time.monotonic_ns()
+    ret_ns = None
+    timed_out = False
+    # Read the command's output as it comes, so it never blocks on a full pipe.
+    os.set_blocking(p.stdout.fileno(), False)
+    poller.register(p.stdout.fileno(), select.POLLIN)
+    output = b""
+    while ret_ns is None:
+        left = t0 / 1e6 + timeout_s * 1000 - time.monotonic_ns() / 1e6
+        if left <= 0:
+            timed_out = True
+            p.kill()
+            p.wait()
+            ret_ns = time.monotonic_ns()
+            break
+        events = poller.poll(left)
+        now = time.monotonic_ns()
+        for fd, _ in events:
+            if fd == ev:
+                if _events_empty(ev):
+                    if empty_ns is None:
+                        empty_ns = now
+                    # Nothing more to learn from it (and a removed file may stay ready
+                    # for poll: it would wake the loop again and again).
+                    poller.unregister(ev)
+            elif fd == pidfd:
+                ret_ns = now
+            else:
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    output += chunk
+                else:
+                    poller.unregister(fd)
+    rc = p.wait()
+    try:
+        output += p.stdout.read() or b""
+    except (BlockingIOError, TypeError):
+        pass
+    alive = [t for t in tree if _same_alive(t[1], t[2])]
+    res = dict(labels or {})
+    res.update({"cli_ms": round((ret_ns - t0) / 1e6, 3), "rc": rc, "timed_out": timed_out,
+                "recorded": len(tree)})
+    if cg != "-":
+        state = _cgroup_state(cg)
+        res["cgroup_after"] = state
+        procs = _cgroup_pids(cg)
+        res["cgroup_procs_after"] = 0 if procs is None else len(procs)
+        if ev is not None:
+            os.close(ev)
+        else:
+            res["events_watched"] = False
+        res["empty_ms"] = None if empty_ns is None else round((empty_ns - t0) / 1e6, 3)
+    os.close(pidfd)
+    res["alive_at_return"] = len(alive)
+    time.sleep(settle_ms / 1000)
+    left = [t for t in tree if _same_alive(t[1], t[2])]
+    res["survivors"] = len(left)
+    res["survivors_escaped"] = sum(1 for t in left if t[0] in TREE_ESCAPED_ROLES)
+    res["survivors_in_group"] = len(left) - res["survivors_escaped"]
+    if rc != 0 or timed_out:
+        res["output"] = output.decode("utf-8", "replace")[-300:]
+    print(json.dumps(res, sort_keys=True))
+
+
+def stop_line(path):
+    """A summary, for the log, of the last stop of stop-rounds.jsonl."""
+    with open(path) as f:
+        r = [json.loads(x) for x in f if x.strip()]
+    r = [x for x in r if x.get("kind") == "stop"][-1]
+    e = r.get("empty_ms")
+    print(f"{r['cli_ms']:.1f} ms" + (f" (populated 0 at {e:.1f} ms)" if e is not None else "")
+          + f", {r['alive_at_return']} alive at return, {r['survivors']} survivor(s)"
+          + (f", exit {r['rc']}" if r["rc"] else ""))
+
+
+def cgroup_cleanup(listfile):
+    """listfile: names of the cgroup directories of swisor homes of this run, one a line
+    ("swisor-<hash of the home>", from `swisor describe`'s "cgroup"; the home is in this
+    run's work area, so the name is this run's only). Each directory of that name left in
+    any hierarchy under /sys/fs/cgroup (cgroup2 and, on a hybrid host, the v1 ones), and
+    every cgroup below it, deepest first: what is left in it is ended (cgroup.kill, else
+    SIGKILL to each pid of cgroup.procs), then it is removed. Run only once the daemon of
+    the home has exited. Prints how many directories were left."""
+    try:
+        with open(listfile) as f:
+            names = {line.strip() for line in f if line.strip().startswith("swisor-")}
+    except OSError:
+        names = set()
+    roots = []
+    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
+        if top.count("/") - 3 >= 6:
+            dirs[:] = []
+            continue
+        for d in list(dirs):
+            if d in names:
+                roots.append(os.path.join(top, d))
+                dirs.remove(d)
+    found = []
+    for root in roots:
+        for top, dirs, _ in os.walk(root):
+            found.append(top)
+    for d in sorted(found, key=lambda x: x.count("/"), reverse=True):
+        try:
+            with open(os.path.join(d, "cgroup.kill"), "w") as f:
+                f.write("1")
+        except OSError:
+            for pid in _cgroup_pids(d) or ():
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+        end = time.monotonic() + 2
+        while any(not _zombie(p) for p in _cgroup_pids(d) or ()) and time.monotonic() < end:
+            time.sleep(0.01)
+        try:
+            os.rmdir(d)
+        except OSError as e:
+            sys.stderr.write(f"bench: could not remove {d}: {e.strerror}\n")
+    print(len(found))
+
+
 # ---------------------------------------------------------------- report
 
 def _stats(path):
@@ -412,6 +739,89 @@ def _respawns(path, limit):
             for lo, hi in _BUCKETS
         },
     })
+    return out
+
+
+def _dist(values):
+    """median, p90 (nearest rank), min, max and mean of values (ms)."""
+    srt = sorted(values)
+    n = len(srt)
+    mid = n // 2
+    r3 = lambda x: round(x, 3)
+    return {
+        "n": n,
+        "median": r3(srt[mid] if n % 2 else (srt[mid - 1] + srt[mid]) / 2),
+        "p90": r3(srt[max(0, math.ceil(0.9 * n) - 1)]),
+        "min": r3(srt[0]),
+        "max": r3(srt[-1]),
+        "mean": r3(sum(srt) / n),
+    }
+
+
+STOP_NOOP = {"swisor": "swisor ping", "supervisord": "supervisorctl pid"}
+
+
+def _stop(f, work):
+    """The stop section (issue 4) from stop-rounds.jsonl, or None when it did not run."""
+    path = os.path.join(work, "stop-rounds.jsonl")
+    try:
+        with open(path) as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+    except (OSError, ValueError):
+        return None
+    if not rows:
+        return None
+    out = {
+        "tree": f.get("stop_tree"),
+        "processes": _num(f.get("stop_tree_processes")),
+        "escaped_processes": 25,
+        "rounds": _num(f.get("stop_rounds")),
+        "settle_ms": _num(f.get("stop_settle_ms")),
+        "timer": "wall time of the stop request (fork+exec+wait of the CLI, from Python, "
+                 "output read through a pipe); under swisor also the time from the same "
+                 "start until the app's cgroup.events said `populated 0` (poll for POLLPRI)",
+    }
+    for sup in ("swisor", "supervisord"):
+        d = {}
+        if sup == "swisor" and f.get("swisor_stop_containment"):
+            d["containment"] = f.get("swisor_stop_containment")
+        for variant in ("cooperating", "stubborn"):
+            mine = [x for x in rows if x.get("supervisor") == sup and x.get("variant") == variant]
+            stops = [x for x in mine if x.get("kind") == "stop"]
+            noops = [x for x in mine if x.get("kind") == "noop"]
+            if not stops:
+                continue
+            v = {"config": f.get(f"{sup}_stop_config_{variant}"), "stops": len(stops),
+                 "stop_ms": _dist([x["cli_ms"] for x in stops])}
+            empty = [x["empty_ms"] for x in stops if x.get("empty_ms") is not None]
+            if empty:
+                v["until_populated_0_ms"] = _dist(empty)
+            if noops:
+                v["noop_command"] = STOP_NOOP[sup]
+                v["noop_ms"] = _dist([x["cli_ms"] for x in noops])
+                # What the stop itself costs, without the CLI's own start and round trip.
+                v["stop_median_minus_noop_median_ms"] = round(
+                    v["stop_ms"]["median"] - v["noop_ms"]["median"], 3)
+            total = lambda k: sum(int(x.get(k) or 0) for x in stops)
+            v["alive_at_return_total"] = total("alive_at_return")
+            v["survivors_total"] = total("survivors")
+            v["survivors_escaped_total"] = total("survivors_escaped")
+            v["survivors_in_group_total"] = total("survivors_in_group")
+            v["survivors_per_stop"] = round(v["survivors_total"] / len(stops), 2)
+            v["failed_requests"] = sum(1 for x in stops if x.get("rc") != 0 or x.get("timed_out"))
+            after = [x["cgroup_after"] for x in stops if "cgroup_after" in x]
+            if after:
+                v["cgroup_after_return"] = {k: after.count(k) for k in sorted(set(after))}
+                v["cgroup_not_empty_after_return"] = sum(
+                    1 for a in after if a not in ("populated 0", "removed"))
+                v["populated_0_not_seen"] = sum(
+                    1 for x in stops if "cgroup_after" in x and x.get("empty_ms") is None)
+            v["rounds"] = [{k: x.get(k) for k in ("round", "cli_ms", "empty_ms", "cgroup_after",
+                                                   "alive_at_return", "survivors", "rc")
+                            if k in x} for x in stops]
+            d[variant] = v
+        if any(k in d for k in ("cooperating", "stubborn")):
+            out[sup] = d
     return out
 
 
@@ -534,6 +944,40 @@ def report(facts_path, outdir):
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0:
         ratios["idle_cpu_vs_supervisord"] = round(a / b, 4)
 
+    # ---- issue 4: stop of an app of 50 processes
+    stop = _stop(f, work)
+    if stop:
+        for variant in ("cooperating", "stubborn"):
+            a = stop.get("swisor", {}).get(variant, {}).get("stop_ms", {}).get("median")
+            b = stop.get("supervisord", {}).get(variant, {}).get("stop_ms", {}).get("median")
+            if a is not None and b:
+                ratios[f"stop_median_vs_supervisord_{variant}"] = round(a / b, 4)
+        sw_stop = [stop["swisor"][v] for v in ("cooperating", "stubborn")
+                   if v in stop.get("swisor", {})]
+        if sw_stop:
+            left = sum(v["alive_at_return_total"] for v in sw_stop)
+            targets["stop_leaves_no_process"] = {
+                "value": left, "limit": 0, "met": left == 0,
+                "stops": sum(v["stops"] for v in sw_stop)}
+    stop_notes = []
+    for sup in ("swisor", "supervisord"):
+        for variant in ("cooperating", "stubborn"):
+            v = (stop or {}).get(sup, {}).get(variant)
+            if not v:
+                continue
+            if v.get("failed_requests"):
+                stop_notes.append(f"{sup}: {v['failed_requests']} stop request(s) of the "
+                                  f"{variant} tree failed or timed out (see stop.{sup}.{variant}"
+                                  f".rounds in latest.json)")
+            if v.get("cgroup_not_empty_after_return"):
+                stop_notes.append(f"{sup}: the {variant} tree's cgroup was not empty right after "
+                                  f"the stop returned, {v['cgroup_not_empty_after_return']} time(s)")
+    if f.get("swisor_cgroups_left") is not None:
+        # Of all the homes of the run, counted after their daemons exited.
+        result_cgroups_left = _num(f.get("swisor_cgroups_left"))
+    else:
+        result_cgroups_left = None
+
     machine = {k: f.get(k) for k in ("date", "nproc", "kernel", "cpu", "mem_total",
                                       "swisor_commit", "swisor_version",
                                       "supervisord_version", "hyperfine_version",
@@ -552,9 +996,12 @@ def report(facts_path, outdir):
         "supervisord": sv,
         "idle_cpu": idle,
         "crash_to_respawn": crash,
+        "stop": stop,
+        "swisor_cgroups_left": result_cgroups_left,
+        "sections": (f.get("sections") or "").split(","),
         "ratios": ratios,
         "targets": targets,
-        "notes": [x for x in f.get("notes", "").split("|") if x],
+        "notes": [x for x in f.get("notes", "").split("|") if x] + stop_notes,
     }
 
     os.makedirs(outdir, exist_ok=True)
@@ -574,9 +1021,13 @@ def _markdown(r):
     m = r["machine"]
     t = r["timings"]
     sw, sv = r["swisor_daemon"], r["supervisord"]
+    main = bool(sw or sv)  # the phases with the 100 apps (sections list, rss, idle) ran
     L = []
-    L.append(f"# swisor benchmark: {r['apps']} apps running\n")
+    L.append(f"# swisor benchmark: {r['apps']} apps running\n" if main else "# swisor benchmark\n")
     L.append(f"- date: {m['date']}")
+    secs = [x for x in r.get("sections", []) if x]
+    if secs and set(secs) != {"list", "rss", "idle", "crash", "stop"}:
+        L.append(f"- sections run (BENCH_SECTIONS): {', '.join(secs)}; the others were not")
     L.append(f"- swisor commit: `{m['swisor_commit']}` (daemon version {m['swisor_version']})")
     L.append(f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_total']} RAM, "
              f"Linux {m['kernel']}; load average {m['load_start']} at the start, "
@@ -584,18 +1035,21 @@ def _markdown(r):
     L.append(f"- peer: supervisord {m['supervisord_version']} (Debian package `supervisor`, "
              f"Python {m['python_version']}). PM2 is not measured: npm's registry is not "
              f"reachable from this machine, so it cannot be installed.")
-    L.append(f"- timer: hyperfine {m['hyperfine_version']}, `--shell=none --output=pipe`, "
-             f"{r['warmup']} warm-ups then {r['runs']} runs per command; each run is the wall "
-             f"time of fork+exec+wait of the CLI, output read through a pipe (not a terminal)")
-    L.append(f"- each app: `{r['app_script']}` (a shell and its `sleep`, two processes)"
-             + (f"; under swisor each has `max_memory_restart: \"{r['idle_cpu']['swisor_memory_watch']}\"` "
-                f"(the memory watch runs, never fires)" if r["idle_cpu"].get("swisor_memory_watch") else "")
-             + "\n")
+    if t:
+        L.append(f"- timer: hyperfine {m['hyperfine_version']}, `--shell=none --output=pipe`, "
+                 f"{r['warmup']} warm-ups then {r['runs']} runs per command; each run is the wall "
+                 f"time of fork+exec+wait of the CLI, output read through a pipe (not a terminal)")
+    if main:
+        L.append(f"- each app: `{r['app_script']}` (a shell and its `sleep`, two processes)"
+                 + (f"; under swisor each has `max_memory_restart: \"{r['idle_cpu']['swisor_memory_watch']}\"` "
+                    f"(the memory watch runs, never fires)" if r["idle_cpu"].get("swisor_memory_watch") else ""))
+    L.append("")
 
-    L.append("## Targets (issues 2 and 3)\n")
-    L.append("| target | measured | limit | met |")
-    L.append("| --- | ---: | ---: | :---: |")
     tg = r["targets"]
+    if tg:
+        L.append("## Targets\n")
+        L.append("| target | measured | limit | met |")
+        L.append("| --- | ---: | ---: | :---: |")
     if "list_median_under_10ms" in tg:
         x = tg["list_median_under_10ms"]
         L.append(f"| `swisor list` median wall time | {x['value_ms']:.2f} ms | 10 ms | "
@@ -608,8 +1062,56 @@ def _markdown(r):
         x = tg["crash_to_respawn_median_under_5ms"]
         L.append(f"| crash-to-respawn median latency, no delay configured | {x['value_ms']:.2f} ms | "
                  f"5 ms | {'yes' if x['met'] else '**NO**'} |")
-    L.append("")
+    if "stop_leaves_no_process" in tg:
+        x = tg["stop_leaves_no_process"]
+        L.append(f"| processes of the 50-process tree alive when `swisor stop` returns "
+                 f"(issue 4; all {x['stops']} stops) | {x['value']} | 0 | "
+                 f"{'yes' if x['met'] else '**NO**'} |")
+    if tg:
+        L.append("")
 
+    if t:
+        L.extend(_markdown_cli(r))
+    if main:
+        L.extend(_markdown_daemon(r))
+    L.extend(_markdown_idle(r))
+    L.extend(_markdown_crash(r))
+    L.extend(_markdown_stop(r))
+
+    L.append("## Ratios (swisor / supervisord, same run)\n")
+    rt = r["ratios"]
+    if "list_median_vs_supervisorctl_status" in rt:
+        x = rt["list_median_vs_supervisorctl_status"]
+        L.append(f"- `swisor list` median / `supervisorctl status` median: **{x:.3f}** "
+                 f"({1 / x:.1f}× faster)" if x else "")
+    if "daemon_rss_vs_supervisord_rss" in rt:
+        x = rt["daemon_rss_vs_supervisord_rss"]
+        L.append(f"- swisor daemon VmRSS / supervisord VmRSS: **{x:.3f}**")
+    if "respawn_median_vs_supervisord" in rt:
+        x = rt["respawn_median_vs_supervisord"]
+        L.append(f"- crash-to-respawn median, swisor / supervisord: **{x:.4f}**"
+                 + (f" ({1 / x:.0f}× faster)" if x else ""))
+    if "idle_cpu_vs_supervisord" in rt:
+        x = rt["idle_cpu_vs_supervisord"]
+        L.append(f"- idle daemon CPU ({r['idle_cpu'].get('window_s')} s, {r['apps']} apps), "
+                 f"swisor with its memory watch / supervisord without one: **{x:.3f}**")
+    for variant in ("cooperating", "stubborn"):
+        x = rt.get(f"stop_median_vs_supervisord_{variant}")
+        if x is not None:
+            L.append(f"- stop of the {variant} 50-process tree, median wall time, swisor / "
+                     f"supervisord: **{x:.4f}**" + (f" ({1 / x:.0f}× faster)" if x else ""))
+    L.append("")
+    if r["notes"]:
+        L.append("## Notes\n")
+        for n in r["notes"]:
+            L.append(f"- {n}")
+        L.append("")
+    return "\n".join(L)
+
+
+def _markdown_cli(r):
+    t = r["timings"]
+    L = []
     L.append("## CLI wall time (ms)\n")
     L.append("| command | median | p90 | min | mean | median − /bin/true | daemon CPU per request |")
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -623,7 +1125,12 @@ def _markdown(r):
         L.append(f"| {s['label']} | {s['median_ms']:.2f} | {s['p90_ms']:.2f} | "
                  f"{s['min_ms']:.2f} | {s['mean_ms']:.2f} | {minus} | {cpu} |")
     L.append("")
+    return L
 
+
+def _markdown_daemon(r):
+    sw, sv = r["swisor_daemon"], r["supervisord"]
+    L = []
     L.append("## Daemon memory and cost\n")
     L.append("| | swisor daemon | supervisord |")
     L.append("| --- | ---: | ---: |")
@@ -648,34 +1155,88 @@ def _markdown(r):
         "stop_ms", ms)
     row("processes left after the stop", "survivors", num)
     L.append("")
+    return L
 
-    L.extend(_markdown_idle(r))
-    L.extend(_markdown_crash(r))
 
-    L.append("## Ratios (swisor / supervisord, same run)\n")
-    rt = r["ratios"]
-    if "list_median_vs_supervisorctl_status" in rt:
-        x = rt["list_median_vs_supervisorctl_status"]
-        L.append(f"- `swisor list` median / `supervisorctl status` median: **{x:.3f}** "
-                 f"({1 / x:.1f}× faster)" if x else "")
-    if "daemon_rss_vs_supervisord_rss" in rt:
-        x = rt["daemon_rss_vs_supervisord_rss"]
-        L.append(f"- swisor daemon VmRSS / supervisord VmRSS: **{x:.3f}**")
-    if "respawn_median_vs_supervisord" in rt:
-        x = rt["respawn_median_vs_supervisord"]
-        L.append(f"- crash-to-respawn median, swisor / supervisord: **{x:.4f}**"
-                 + (f" ({1 / x:.0f}× faster)" if x else ""))
-    if "idle_cpu_vs_supervisord" in rt:
-        x = rt["idle_cpu_vs_supervisord"]
-        L.append(f"- idle daemon CPU ({r['idle_cpu'].get('window_s')} s, {r['apps']} apps), "
-                 f"swisor with its memory watch / supervisord without one: **{x:.3f}**")
+def _markdown_stop(r):
+    st = r.get("stop")
+    if not st:
+        return []
+    L = [f"## Stop of an app of {st.get('processes')} processes (issue 4)\n"]
+    L.append(
+        f"The app is {st.get('tree')}: a main process, 12 children, 12 grandchildren, and 5 "
+        f"sessions of 5 processes that escape (`setsid` and a double fork: out of the main "
+        f"process's process group and session, re-parented): {st.get('escaped_processes')} "
+        f"of the {st.get('processes')}. The same binary under both supervisors. "
+        f"**cooperating**: every process exits at once on SIGTERM, SIGINT or SIGHUP; "
+        f"**stubborn**: every process ignores them, so only SIGKILL ends it. Each variant is "
+        f"started and stopped {st.get('rounds')} times under each supervisor; a stop is timed "
+        f"once all {st.get('processes')} processes run (and, under swisor, once the app's "
+        f"cgroup holds exactly them). Stop time: wall time of the stop request, from its fork to "
+        f"its exit. Under swisor, `populated 0`: from the same start until the app's "
+        f"`cgroup.events` said so (seen by `poll` for POLLPRI on it, which the kernel wakes at once). *Alive at return*: processes of the tree alive (same "
+        f"pid and start time, not a zombie) right after the request returned; *survivors*: "
+        f"{st.get('settle_ms')} ms later. Survivors are then killed by pid. The no-op request "
+        f"(`swisor ping`, `supervisorctl pid`), timed the same way after each stop, is what "
+        f"the CLI costs by itself.\n")
+    if st.get("swisor", {}).get("containment"):
+        L.append(f"swisor's containment: `{st['swisor']['containment']}`.\n")
+    L.append("| variant | supervisor | configuration | stop median | p90 | min | max | "
+             "until `populated 0`, median | no-op request, median | alive at return, per stop | "
+             "**survivors per stop** (escaped + in the group) |")
+    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    ms = lambda v: f"{v:.1f} ms" if v is not None and v >= 100 else (
+        f"{v:.2f} ms" if v is not None else "—")
+    for variant in ("cooperating", "stubborn"):
+        for sup in ("swisor", "supervisord"):
+            v = st.get(sup, {}).get(variant)
+            if not v:
+                continue
+            d = v["stop_ms"]
+            e = v.get("until_populated_0_ms", {}).get("median")
+            nop = v.get("noop_ms", {}).get("median")
+            n = v["stops"]
+            L.append(
+                f"| {variant} | {sup} | {v.get('config') or '?'} | **{ms(d['median'])}** | "
+                f"{ms(d['p90'])} | {ms(d['min'])} | {ms(d['max'])} | {ms(e)} | "
+                f"{ms(nop)} | {v['alive_at_return_total'] / n:g} | "
+                f"**{v['survivors_per_stop']:g}** ({v['survivors_escaped_total'] / n:g} + "
+                f"{v['survivors_in_group_total'] / n:g}; {v['survivors_total']} in {n} stops) |")
     L.append("")
-    if r["notes"]:
-        L.append("## Notes\n")
-        for n in r["notes"]:
-            L.append(f"- {n}")
-        L.append("")
-    return "\n".join(L)
+    net = []
+    for variant in ("cooperating", "stubborn"):
+        parts = []
+        for sup in ("swisor", "supervisord"):
+            x = st.get(sup, {}).get(variant, {}).get("stop_median_minus_noop_median_ms")
+            if x is not None:
+                parts.append(f"{sup} {x:.1f} ms")
+        if parts:
+            net.append(f"{variant}: " + ", ".join(parts))
+    if net:
+        L.append("Stop median minus no-op median (the stop without the CLI's own cost): "
+                 + "; ".join(net) + ".\n")
+    checks = []
+    for variant in ("cooperating", "stubborn"):
+        v = st.get("swisor", {}).get(variant)
+        if v and "cgroup_after_return" in v:
+            seen = ", ".join(f"{k}: {c}" for k, c in v["cgroup_after_return"].items())
+            checks.append(f"{variant}: {seen}")
+        if v and v.get("populated_0_not_seen"):
+            checks.append(f"{variant}: `populated 0` not seen before the return in "
+                          f"{v['populated_0_not_seen']} stop(s)")
+        if v and v.get("failed_requests"):
+            checks.append(f"{variant}: {v['failed_requests']} stop request(s) failed")
+    if checks:
+        L.append("The app's cgroup, read right after `swisor stop` returned (a cgroup is "
+                 "removed only once empty): " + "; ".join(checks) + ".\n")
+    for variant in ("cooperating", "stubborn"):
+        v = st.get("supervisord", {}).get(variant)
+        if v and v.get("failed_requests"):
+            L.append(f"supervisord, {variant}: {v['failed_requests']} stop request(s) failed.\n")
+    if r.get("swisor_cgroups_left") is not None:
+        L.append(f"Cgroups of this run's swisor homes left after their daemons exited: "
+                 f"{r['swisor_cgroups_left']}.\n")
+    return L
 
 
 def _markdown_idle(r):
@@ -801,6 +1362,24 @@ def main():
         kill_survivors(a[1])
     elif cmd == "cpu-ticks":
         cpu_ticks(int(a[1]))
+    elif cmd == "stop-ecosystem":
+        stop_ecosystem(a[1], a[2], a[3], a[4], a[5], a[6])
+    elif cmd == "stop-supervisor-conf":
+        stop_supervisor_conf(a[1], a[2], a[3], a[4:])
+    elif cmd == "tree-wait":
+        tree_wait(a[1], int(a[2]), a[3], a[4])
+    elif cmd == "tree-procs":
+        tree_procs(a[1])
+    elif cmd == "stop-time":
+        if "--" not in a:
+            sys.exit(2)
+        i = a.index("--")
+        labels = dict(x.split("=", 1) for x in a[5:i])
+        stop_time(a[1], a[2], int(a[3]), float(a[4]), a[i + 1:], labels)
+    elif cmd == "stop-line":
+        stop_line(a[1])
+    elif cmd == "cgroup-cleanup":
+        cgroup_cleanup(a[1])
     elif cmd == "report":
         report(a[1], a[2])
     else:
