@@ -29,7 +29,7 @@ public final class Daemon {
     }
 
     /// Runs the daemon in the foreground; returns its exit status.
-    public static func run(home: Home) -> Int32 {
+    public static func run(home: Home, resurrect: Bool = false) -> Int32 {
         let log = DaemonLog()
         do {
             try home.prepare()
@@ -56,7 +56,7 @@ public final class Daemon {
         do {
             let loop = try EventLoop()
             let daemon = Daemon(home: home, loop: loop, containment: containment)
-            return try daemon.serve()
+            return try daemon.serve(resurrect: resurrect)
         } catch {
             log.error("cannot start: \(error)")
             return 1
@@ -96,7 +96,7 @@ public final class Daemon {
         }
     }
 
-    private func serve() throws(SystemError) -> Int32 {
+    private func serve(resurrect: Bool) throws(SystemError) -> Int32 {
         try loop.handleSignals([
             SIGCHLD: { [unowned self] in self.supervisor.reap() },
             SIGTERM: { [unowned self] in self.shutdown(reason: "SIGTERM") },
@@ -113,6 +113,7 @@ public final class Daemon {
         }
         try writePIDFile()
         log.info("swisor \(Daemon.version) listening on \(home.socket) (pid \(getpid()), containment \(supervisor.containment.mode), time zone \(zoneName))")
+        if resurrect { self.resurrect() }
         SystemdNotify.send("READY=1\nSTATUS=listening on \(home.socket)\nMAINPID=\(getpid())")
 
         loop.run()
@@ -123,6 +124,29 @@ public final class Daemon {
         unlink(home.pidFile)
         log.info("swisor daemon stopped")
         return 0
+    }
+
+    /// `daemon --resurrect`: the saved apps are launched before READY=1. A missing dump
+    /// is a first boot; a broken one is logged and starts nothing, never the daemon's end.
+    private func resurrect() {
+        let dump: Dump
+        do {
+            dump = try DumpFile.load(home.dumpFile)
+        } catch {
+            if case .missing = error.reason {
+                log.info("no saved dump at \(home.dumpFile): nothing to resurrect")
+            } else {
+                log.error("resurrect: \(error)")
+            }
+            return
+        }
+        supervisor.start(specs: dump.apps) { [log] response in
+            if let e = response.error {
+                log.error("resurrect: \(e.message)")
+            } else {
+                log.info("resurrected \(dump.apps.count) app(s) from \(self.home.dumpFile)")
+            }
+        }
     }
 
     private func writePIDFile() throws(SystemError) {

@@ -69,10 +69,10 @@ final class Harness {
         }
     }
 
-    func startDaemon() throws {
+    func startDaemon(arguments: [String] = []) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = ["daemon"]
+        p.arguments = ["daemon"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["SWISOR_HOME"] = home
         env.merge(daemonEnvironment) { $1 }
