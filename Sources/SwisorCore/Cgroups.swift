@@ -343,6 +343,55 @@ public enum CgroupFiles {
         text.split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// `value(of:in:)` on raw bytes, without making a String of the file.
+    public static func value(of key: StaticString, in bytes: UnsafeRawBufferPointer) -> UInt64? {
+        let k = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        var lineStart = 0
+        let n = bytes.count
+        while lineStart < n {
+            var end = lineStart
+            while end < n && bytes[end] != 0x0A { end += 1 }
+            if end - lineStart > k.count, bytes[lineStart + k.count] == 0x20,
+               memcmpEqual(bytes, lineStart, k) {
+                var v: UInt64 = 0
+                var i = lineStart + k.count + 1
+                var any = false
+                while i < end, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+                    v = v &* 10 &+ UInt64(bytes[i] - 0x30)
+                    i += 1
+                    any = true
+                }
+                return any ? v : nil
+            }
+            lineStart = end + 1
+        }
+        return nil
+    }
+
+    /// The leading number of the bytes (memory.current, usage_in_bytes), nil for "max".
+    public static func number(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        var v: UInt64 = 0
+        var any = false
+        for b in bytes {
+            guard b >= 0x30 && b <= 0x39 else { break }
+            v = v &* 10 &+ UInt64(b - 0x30)
+            any = true
+        }
+        return any ? v : nil
+    }
+
+    /// Lines of cgroup.procs: the number of processes.
+    public static func lineCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var count = 0
+        for b in bytes where b == 0x0A { count += 1 }
+        return count
+    }
+
+    private static func memcmpEqual(_ bytes: UnsafeRawBufferPointer, _ at: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        for i in 0..<key.count where bytes[at + i] != key[i] { return false }
+        return true
+    }
+
     /// A single number, or nil for "max" and garbage.
     public static func number(_ text: String) -> UInt64? {
         var s = Substring(text)

@@ -651,6 +651,12 @@ public final class Supervisor {
         for inst in instances.values.sorted(by: { $0.id < $1.id }) {
             guard let limit = inst.spec.maxMemoryRestartBytes, inst.status == .online,
                   inst.termination == nil, inst.pid != nil, inst.memory > Int64(clamping: limit) else { continue }
+            // The sample may carry a page-cache figure up to ten seconds old: decide on
+            // a fresh one.
+            if let fresh = containment.freshMemory(of: inst.id) {
+                inst.memory = fresh
+                guard fresh > Int64(clamping: limit) else { continue }
+            }
             let why = "\(Supervisor.mebibytes(inst.memory)) in \(inst.processCount) process(es) exceeds max_memory_restart \(Supervisor.mebibytes(Int64(clamping: limit)))"
             inst.record("memory", why)
             log.warning("app \(inst.spec.name) (id \(inst.id)): \(why): restarting")

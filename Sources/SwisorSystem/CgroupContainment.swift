@@ -18,6 +18,8 @@ public final class CgroupContainment: Containment {
         var v1: [CgroupController]
         var exists: Bool
         var watch: FileDescriptor?
+        /// memory.stat's inactive file cache at the last read (sampled every tenth tick).
+        var inactiveFile: UInt64?
     }
     private var units: [Int: Unit] = [:]
     private var snapshot: [Int: [ProcessEntry]] = [:]
@@ -127,24 +129,55 @@ public final class CgroupContainment: Containment {
     public func sample(units ids: [Int]) -> [Int: AppUsage] {
         var out: [Int: AppUsage] = [:]
         var buffer = [UInt8](repeating: 0, count: 1024)
+        sampleCount &+= 1
         for id in ids {
-            guard let unit = units[id], unit.exists else { continue }
+            guard var unit = units[id], unit.exists else { continue }
             let dir = v2Dir(unit)
-            let procs = pids(unit)
             // cpu.stat's usage is kept by every cgroup2, with or without the cpu controller.
-            let cpu = CgroupFiles.value(of: "usage_usec", in: fs.read(dir + "/cpu.stat") ?? "") ?? 0
+            let cpu = fs.withBytes(dir + "/cpu.stat") { CgroupFiles.value(of: "usage_usec", in: $0) } ?? nil
             var memory: Int64 = 0
+            var count = 0
             if let (version, _) = host.controllerDirs[.memory], let mdir = self.dir(unit, .memory),
                version == .v2 || unit.v1.contains(.memory) {
-                memory = CgroupContainment.workingSet(fs: fs, dir: mdir, version: version)
+                count = fs.withBytes(dir + "/cgroup.procs") { CgroupFiles.lineCount($0) } ?? 0
+                let usage = fs.withBytes(mdir + (version == .v2 ? "/memory.current" : "/memory.usage_in_bytes")) {
+                    CgroupFiles.number($0)
+                } ?? nil
+                // memory.stat is the costliest file here; its inactive_file moves slowly,
+                // so it is read every tenth sample (and afresh by `memoryForLimit`).
+                if unit.inactiveFile == nil || sampleCount % 10 == UInt64(id % 10) {
+                    unit.inactiveFile = CgroupContainment.inactiveFile(fs: fs, dir: mdir, version: version)
+                    units[id] = unit
+                }
+                let inactive = unit.inactiveFile ?? 0
+                memory = Int64(clamping: (usage ?? 0) > inactive ? (usage ?? 0) - inactive : 0)
             } else {
+                let procs = pids(unit)
+                count = procs.count
                 for pid in procs {
                     if let e = ProcFS.entry(pid: pid, buffer: &buffer) { memory += e.rssPages * ProcFS.pageSize }
                 }
             }
-            out[id] = AppUsage(memoryBytes: memory, cpuMicroseconds: cpu, processes: procs.count)
+            out[id] = AppUsage(memoryBytes: memory, cpuMicroseconds: cpu ?? 0, processes: count)
         }
         return out
+    }
+
+    private var sampleCount: UInt64 = 0
+
+    static func inactiveFile(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> UInt64? {
+        fs.withBytes(dir + "/memory.stat") {
+            version == .v2 ? CgroupFiles.value(of: "inactive_file", in: $0) : CgroupFiles.value(of: "total_inactive_file", in: $0)
+        } ?? nil
+    }
+
+    /// The working set read afresh, for a max_memory_restart decision.
+    public func freshMemory(of id: Int) -> Int64? {
+        guard var unit = units[id], unit.exists, let (version, _) = host.controllerDirs[.memory],
+              let mdir = dir(unit, .memory), version == .v2 || unit.v1.contains(.memory) else { return nil }
+        unit.inactiveFile = CgroupContainment.inactiveFile(fs: fs, dir: mdir, version: version)
+        units[id] = unit
+        return CgroupContainment.workingSet(fs: fs, dir: mdir, version: version)
     }
 
     /// Usage minus inactive file cache: the memory the app cannot give back, as kubelet

@@ -15,6 +15,16 @@ public protocol CgroupFileSystem: AnyObject {
     func exists(_ path: String) -> Bool
     /// An open write-only descriptor (for cgroup.procs, joined by the child).
     func openForWriting(_ path: String) throws(SystemError) -> FileDescriptor
+    /// The file's bytes, lent to `body`: the sampler's hot path, with no allocation on a
+    /// real host.
+    func withBytes<R>(_ path: String, _ body: (UnsafeRawBufferPointer) -> R) -> R?
+}
+
+extension CgroupFileSystem {
+    public func withBytes<R>(_ path: String, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        guard let text = read(path) else { return nil }
+        return Array(text.utf8).withUnsafeBytes(body)
+    }
 }
 
 /// The real file system, every path below `root` ("" on a real host).
@@ -23,6 +33,36 @@ public final class RealCgroupFileSystem: CgroupFileSystem {
 
     public init(root: String = "") {
         self.root = root
+    }
+
+    /// Reused by `withBytes`: the daemon is single-threaded, and cgroup files the sampler
+    /// reads (cpu.stat, memory.stat, cgroup.procs of an app) fit in it; a larger one
+    /// grows it once.
+    private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
+
+    deinit { buffer.deallocate() }
+
+    public func withBytes<R>(_ path: String, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        let fd = Glibc.open(root + path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { Glibc.close(fd) }
+        var used = 0
+        while true {
+            if used == buffer.count {
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 8)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = Glibc.read(fd, buffer.baseAddress! + used, buffer.count - used)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { break }
+            used += n
+        }
+        return body(UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
     }
 
     public func read(_ path: String) -> String? {

@@ -30,6 +30,9 @@ public protocol Containment: AnyObject {
     func members(of unit: Int) -> [ProcessEntry]
     /// Memory, CPU time and process count of each running unit, for the sampler.
     func sample(units: [Int]) -> [Int: AppUsage]
+    /// The app's memory read now (not from the last sample), where that is cheap to get
+    /// exactly: a memory restart is decided on it. nil: use the sample.
+    func freshMemory(of unit: Int) -> Int64?
     /// No process of `unit` is left (the last snapshot, or the cgroup's `populated`).
     func isEmpty(_ unit: Int) -> Bool
     /// SIGKILLs every process of `unit` at once through the kernel (`cgroup.kill`);
@@ -135,6 +138,7 @@ public final class ProcessTreeContainment: Containment {
     }
 
     public func isEmpty(_ unit: Int) -> Bool { members(of: unit).isEmpty }
+    public func freshMemory(of unit: Int) -> Int64? { nil }
     public func killAll(_ unit: Int) -> Bool { false }
     public func oomKills(_ unit: Int) -> UInt64? { nil }
     public func watchEmpty(_ unit: Int, loop: EventLoop, _ handler: @escaping () -> Void) {}
