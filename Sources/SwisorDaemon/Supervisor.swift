@@ -368,9 +368,12 @@ public final class Supervisor {
                 if let inst = byPID[pid] { mainExited(inst, code: nil, signal: sig) }
             }
         }
-        // A reaped main process may have been the last one of its app: look now, not
-        // at the next poll (its cgroup may have said `populated 0` while it was a zombie).
-        if instances.values.contains(where: { $0.termination != nil }) { rescanNow() }
+        // A reaped main process may have been the last one of its app: with cgroups, look
+        // now, not at the next poll (`populated 0` may have come while it was a zombie).
+        // Without, a look is a /proc scan: the poll batches them (`stop all`).
+        if instances.values.contains(where: { $0.termination != nil }) {
+            if containment.knowsEmptinessExactly { rescanNow() } else { rescanSoon() }
+        }
     }
 
     private func mainExited(_ inst: Instance, code: Int32?, signal: Int32?) {

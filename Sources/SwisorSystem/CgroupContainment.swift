@@ -29,6 +29,7 @@ public final class CgroupContainment: Containment {
     }
 
     public var mode: String { host.mode }
+    public var knowsEmptinessExactly: Bool { true }
     public var reason: String { host.reason }
 
     public var controllers: [ControllerStatus] {

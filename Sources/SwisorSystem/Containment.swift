@@ -14,6 +14,9 @@ public protocol Containment: AnyObject {
     var reason: String { get }
     /// Each controller and where it is, or why it is missing (`doctor`).
     var controllers: [ControllerStatus] { get }
+    /// `isEmpty` asks the kernel (a cgroup's `populated`), cheaply: worth asking on every
+    /// reap. Without it, emptiness needs a /proc scan, which the caller batches.
+    var knowsEmptinessExactly: Bool { get }
 
     /// nil when every limit can be enforced here, else the first that cannot.
     func check(_ limits: ResourceLimits) -> LimitProblem?
@@ -113,6 +116,8 @@ public final class ProcessTreeContainment: Containment {
     public var controllers: [ControllerStatus] {
         CgroupController.allCases.map { ControllerStatus(controller: $0, problem: "no cgroups: \(reason)") }
     }
+
+    public var knowsEmptinessExactly: Bool { false }
 
     public func check(_ limits: ResourceLimits) -> LimitProblem? {
         guard let option = limits.optionNames.first else { return nil }
