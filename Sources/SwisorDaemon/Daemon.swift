@@ -79,8 +79,7 @@ public final class Daemon {
         if wanted == "process-tree" {
             return ProcessTreeContainment(reason: "SWISOR_CONTAINMENT=process-tree: process groups, the subreaper and /proc" + subreaperNote)
         }
-        switch CgroupHost.setUp(fs: RealCgroupFileSystem(), home: home.root, pid: getpid(),
-                                nowSeconds: wallClockMilliseconds() / 1000) {
+        switch CgroupHost.setUp(fs: RealCgroupFileSystem(), home: home.root, pid: getpid()) {
         case .success(let host):
             for path in host.stale {
                 log.warning("\(path) still has processes of an earlier daemon of this home; see swisor doctor")

@@ -141,17 +141,14 @@ public final class CgroupContainment: Containment {
             if let (version, _) = host.controllerDirs[.memory], let mdir = self.dir(unit, .memory),
                version == .v2 || unit.v1.contains(.memory) {
                 count = fs.withBytes(dir + "/cgroup.procs") { CgroupFiles.lineCount($0) } ?? 0
-                let usage = fs.withBytes(mdir + (version == .v2 ? "/memory.current" : "/memory.usage_in_bytes")) {
-                    CgroupFiles.number($0)
-                } ?? nil
+                let usage = CgroupContainment.usage(fs: fs, dir: mdir, version: version)
                 // memory.stat is the costliest file here; its inactive_file moves slowly,
                 // so it is read every tenth sample (and afresh by `memoryForLimit`).
                 if unit.inactiveFile == nil || sampleCount % 10 == UInt64(id % 10) {
                     unit.inactiveFile = CgroupContainment.inactiveFile(fs: fs, dir: mdir, version: version)
                     units[id] = unit
                 }
-                let inactive = unit.inactiveFile ?? 0
-                memory = Int64(clamping: (usage ?? 0) > inactive ? (usage ?? 0) - inactive : 0)
+                memory = CgroupContainment.workingSet(usage: usage, inactive: unit.inactiveFile)
             } else {
                 let procs = pids(unit)
                 count = procs.count
@@ -178,18 +175,25 @@ public final class CgroupContainment: Containment {
               let mdir = dir(unit, .memory), version == .v2 || unit.v1.contains(.memory) else { return nil }
         unit.inactiveFile = CgroupContainment.inactiveFile(fs: fs, dir: mdir, version: version)
         units[id] = unit
-        return CgroupContainment.workingSet(fs: fs, dir: mdir, version: version)
+        return CgroupContainment.workingSet(usage: CgroupContainment.usage(fs: fs, dir: mdir, version: version),
+                                            inactive: unit.inactiveFile)
+    }
+
+    static func usage(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> UInt64? {
+        fs.withBytes(dir + (version == .v2 ? "/memory.current" : "/memory.usage_in_bytes")) { CgroupFiles.number($0) } ?? nil
     }
 
     /// Usage minus inactive file cache: the memory the app cannot give back, as kubelet
     /// and `docker stats` count it. The raw usage includes page cache the kernel
     /// reclaims at will; a restart on it would punish an app for reading files.
-    static func workingSet(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> Int64 {
-        let (usageFile, inactiveKey) = version == .v2
-            ? ("memory.current", "inactive_file") : ("memory.usage_in_bytes", "total_inactive_file")
-        guard let usage = CgroupFiles.number(fs.read(dir + "/" + usageFile) ?? "") else { return 0 }
-        let inactive = CgroupFiles.value(of: inactiveKey, in: fs.read(dir + "/memory.stat") ?? "") ?? 0
+    static func workingSet(usage: UInt64?, inactive: UInt64?) -> Int64 {
+        guard let usage else { return 0 }
+        let inactive = inactive ?? 0
         return Int64(clamping: usage > inactive ? usage - inactive : 0)
+    }
+
+    static func workingSet(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> Int64 {
+        workingSet(usage: usage(fs: fs, dir: dir, version: version), inactive: inactiveFile(fs: fs, dir: dir, version: version))
     }
 
     public func isEmpty(_ id: Int) -> Bool {

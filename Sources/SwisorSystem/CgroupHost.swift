@@ -161,7 +161,7 @@ public final class CgroupHost {
     /// Finds the hierarchies from /proc/self/mountinfo and /proc/self/cgroup, makes G,
     /// enables the controllers it can, and sets aside what an earlier daemon left. Fails
     /// (the daemon then uses the process tree) only when no cgroup2 directory is usable.
-    public static func setUp(fs: CgroupFileSystem, home: String, pid: pid_t, nowSeconds: Int64) -> Result<CgroupHost, ContainmentError> {
+    public static func setUp(fs: CgroupFileSystem, home: String, pid: pid_t) -> Result<CgroupHost, ContainmentError> {
         guard let mountinfo = fs.read("/proc/self/mountinfo"), let selfCgroup = fs.read("/proc/self/cgroup") else {
             return .failure(ContainmentError("cannot read /proc/self/mountinfo and /proc/self/cgroup"))
         }
@@ -234,7 +234,7 @@ public final class CgroupHost {
             }
         }
 
-        let stale = setAsideLeftovers(fs: fs, group: group, dirs: dirs, nowSeconds: nowSeconds)
+        let stale = setAsideLeftovers(fs: fs, group: group, dirs: dirs)
         let hybrid = dirs.values.contains { $0.version == .v1 }
         let mode = hybrid ? "cgroup-hybrid" : "cgroup2"
         var reason = "a cgroup per app under \(group)"
@@ -255,8 +255,7 @@ public final class CgroupHost {
     /// to end them). New app cgroups never share their names (`CgroupContainment`);
     /// cgroup2 refuses rename(2), so they keep theirs.
     static func setAsideLeftovers(fs: CgroupFileSystem, group: String,
-                                  dirs: [CgroupController: (version: CgroupVersion, directory: String)],
-                                  nowSeconds: Int64) -> [String] {
+                                  dirs: [CgroupController: (version: CgroupVersion, directory: String)]) -> [String] {
         var stale: [String] = []
         let v1Dirs = dirs.values.filter { $0.version == .v1 }.map(\.directory)
         for entry in fs.list(group) where entry.hasPrefix(CgroupNames.appPrefix) {

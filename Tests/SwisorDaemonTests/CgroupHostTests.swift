@@ -345,7 +345,6 @@ enum FakeHosts {
     static let home = "/home/alice/.swisor"
     static let groupName = CgroupNames.group(forHome: home)
     static let daemon: Int32 = 4242
-    static let now: Int64 = 1_700_000_000
     static let allV2 = ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"]
     static let systemdEnables = ["cpuset", "cpu", "io", "memory", "pids"]
 
@@ -457,8 +456,8 @@ enum FakeHosts {
         return fs
     }
 
-    static func setUp(_ fs: FakeCgroupFS, pid: Int32 = daemon, now: Int64 = now) -> Result<CgroupHost, ContainmentError> {
-        CgroupHost.setUp(fs: fs, home: home, pid: pid, nowSeconds: now)
+    static func setUp(_ fs: FakeCgroupFS, pid: Int32 = daemon) -> Result<CgroupHost, ContainmentError> {
+        CgroupHost.setUp(fs: fs, home: home, pid: pid)
     }
 }
 
@@ -803,7 +802,7 @@ struct CgroupLeftoverTests {
         fs.put(5252, in: "/sys/fs/cgroup/system.slice/swisor.service")
         fs.log.removeAll()
 
-        let host = try FakeHosts.setUp(fs, pid: 5252, now: 1_700_000_123).get()
+        let host = try FakeHosts.setUp(fs, pid: 5252).get()
         #expect(fs.list(group) == ["app-2-api", "app-3-old", "daemon"])
         #expect(host.stale == [group + "/app-2-api", group + "/app-3-old"])
         #expect(fs.pids(in: group + "/app-2-api") == [900])
@@ -851,7 +850,7 @@ struct CgroupLeftoverTests {
         fs.put(902, in: memory + "/app-8-busy")
         fs.log.removeAll()
 
-        let host = try FakeHosts.setUp(fs, now: 42).get()
+        let host = try FakeHosts.setUp(fs).get()
         #expect(host.stale == [group + "/app-2-api"])
         #expect(fs.list(group) == ["app-2-api"])
         #expect(fs.list(memory) == ["app-2-api", "app-8-busy"])

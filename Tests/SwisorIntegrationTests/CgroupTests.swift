@@ -246,7 +246,10 @@ struct CgroupTests {
         try h.must(["start", eco])
         try h.waitUntil("the orphan is out") { !h.read("orphan").isEmpty }
         let orphan = try #require(h.pids(in: "orphan").first)
-        defer { _ = ExactSignal.send(SIGKILL, to: ProcFS.entry(pid: orphan)?.identity ?? ProcessIdentity(pid: 0, startTime: 0)) }
+        // Its identity now, so that a failing test ends this process, never a later one
+        // that reused its pid.
+        let orphanID = try #require(ProcFS.entry(pid: orphan)).identity
+        defer { _ = ExactSignal.send(SIGKILL, to: orphanID) }
         try h.waitUntil("the orphan is re-parented to the daemon") { ProcFS.entry(pid: orphan)?.ppid == h.daemonPID }
         for a in try h.list() { if let p = a.pid { h.track(p) } }
 
@@ -262,7 +265,7 @@ struct CgroupTests {
         let orphanFinding = try #require(report.findings.first { $0.kind == "orphan" })
         #expect(orphanFinding.processes.map(\.pid) == [orphan])
         #expect(orphanFinding.advice.contains("kill \(orphan)"))
-        _ = ExactSignal.send(SIGKILL, to: try #require(ProcFS.entry(pid: orphan)).identity)
+        _ = ExactSignal.send(SIGKILL, to: orphanID)
         try h.waitUntil("the orphan is gone") { !Harness.alive(orphan) }
         try h.must(["delete", "all"])
 
