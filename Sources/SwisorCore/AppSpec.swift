@@ -59,6 +59,15 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public var tasksMax: Int?
     /// CPU time the app may use, in percent of one CPU (150 = one and a half CPUs).
     public var cpuQuotaPercent: Int?
+    /// `wait_ready`: the app is `launching` until one of its processes sends `READY=1` to
+    /// its NOTIFY_SOCKET (or `listen_timeout` passes). nil (older dumps) is false.
+    public var waitReady: Bool?
+    /// `listen_timeout`: how long a `wait_ready` app (or the new process of a `reload`) may
+    /// take to report ready before it is taken as online anyway. nil: the default.
+    public var listenTimeoutMs: Int?
+    /// `watchdog_sec`: the app must send `WATCHDOG=1` at least this often once it is online,
+    /// or it is restarted (reason `watchdog`). nil: no watchdog.
+    public var watchdogMs: Int?
 
     public init(
         name: String,
@@ -92,7 +101,10 @@ public struct AppSpec: Codable, Sendable, Equatable {
         memoryMaxBytes: UInt64? = nil,
         memoryHighBytes: UInt64? = nil,
         tasksMax: Int? = nil,
-        cpuQuotaPercent: Int? = nil
+        cpuQuotaPercent: Int? = nil,
+        waitReady: Bool? = nil,
+        listenTimeoutMs: Int? = nil,
+        watchdogMs: Int? = nil
     ) {
         self.name = name
         self.namespace = namespace
@@ -126,7 +138,17 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.memoryHighBytes = memoryHighBytes
         self.tasksMax = tasksMax
         self.cpuQuotaPercent = cpuQuotaPercent
+        self.waitReady = waitReady
+        self.listenTimeoutMs = listenTimeoutMs
+        self.watchdogMs = watchdogMs
     }
+
+    /// Whether the app reports readiness over the notify protocol.
+    public var waitsForReady: Bool { waitReady ?? false }
+    /// The effective `listen_timeout`.
+    public var readyTimeoutMs: Int { listenTimeoutMs ?? AppSpec.defaultListenTimeoutMs }
+    /// Whether the app gets a NOTIFY_SOCKET at all.
+    public var speaksNotify: Bool { waitsForReady || watchdogMs != nil }
 
     /// The cgroup limits of the app, as one value the containment layer applies.
     public var limits: ResourceLimits {
@@ -142,6 +164,10 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public static let defaultMaxRestarts = 16
     /// PM2's fixed cap, configurable in swisor.
     public static let defaultExpBackoffMaxDelayMs = 15_000
+    /// PM2's default `listen_timeout`.
+    public static let defaultListenTimeoutMs = 3000
+    /// A watchdog shorter than this would fire on an ordinary scheduling hiccup.
+    public static let minimumWatchdogMs = 100
 
     /// The argv the daemon execs (argv[0] is looked up in PATH when it has no slash).
     public var argv: [String] {
@@ -193,5 +219,8 @@ extension AppSpec {
         case memoryHighBytes = "memory_high_bytes"
         case tasksMax = "tasks_max"
         case cpuQuotaPercent = "cpu_quota_percent"
+        case waitReady = "wait_ready"
+        case listenTimeoutMs = "listen_timeout_ms"
+        case watchdogMs = "watchdog_ms"
     }
 }

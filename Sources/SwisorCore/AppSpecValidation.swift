@@ -48,6 +48,10 @@ extension AppSpec {
             return "stop_exit_codes: expected exit codes from 0 to 255, found \(code)"
         }
         if maxMemoryRestartBytes == 0 { return "max_memory_restart_bytes: expected a positive size or null, found 0" }
+        if let t = listenTimeoutMs, t <= 0 { return "listen_timeout_ms: expected a positive integer or null, found \(t)" }
+        if let w = watchdogMs, w < AppSpec.minimumWatchdogMs {
+            return "watchdog_ms: expected at least \(AppSpec.minimumWatchdogMs) or null, found \(w)"
+        }
         if let cronRestart {
             do throws(CronParseError) {
                 _ = try CronExpression.parse(cronRestart)

@@ -169,6 +169,12 @@ struct EcosystemAppReader {
             maxMemory = bytes
         }
         let limits = try readLimits()
+        let waitReady = try bool("wait_ready")
+        let listenTimeout = try duration("listen_timeout")
+        if listenTimeout == 0, let (key, value) = given["listen_timeout"] {
+            throw error(member(key), "expected a positive duration, found \(value.brief)")
+        }
+        let watchdog = try readWatchdog()
 
         return AppSpec(
             name: name,
@@ -202,8 +208,31 @@ struct EcosystemAppReader {
             memoryMaxBytes: limits.memoryMaxBytes,
             memoryHighBytes: limits.memoryHighBytes,
             tasksMax: limits.tasksMax,
-            cpuQuotaPercent: limits.cpuQuotaPercent
+            cpuQuotaPercent: limits.cpuQuotaPercent,
+            waitReady: waitReady,
+            listenTimeoutMs: listenTimeout,
+            watchdogMs: watchdog
         )
+    }
+
+    /// `watchdog_sec` is in seconds, as systemd's WatchdogSec: a number (fractions allowed)
+    /// or a duration string ("30s", "1m"). 0 turns it off, as in systemd.
+    private func readWatchdog() throws(ConfigError) -> Int? {
+        guard let (key, value) = given["watchdog_sec"] else { return nil }
+        let ms: Int?
+        switch value {
+        case .int(let seconds) where seconds >= 0 && seconds <= 86_400 * 365: ms = Int(seconds) * 1000
+        case .double(let seconds) where seconds >= 0 && seconds <= 86_400 * 365: ms = Int((seconds * 1000).rounded())
+        case .string(let text): ms = Units.parseDuration(text)
+        default: ms = nil
+        }
+        guard let ms, ms >= 0 else {
+            throw error(member(key), "expected seconds (a number such as 30) or a duration such as \"30s\", found \(value.brief)")
+        }
+        if ms > 0 && ms < AppSpec.minimumWatchdogMs {
+            throw error(member(key), "expected at least \(AppSpec.minimumWatchdogMs) ms, found \(value.brief)")
+        }
+        return ms == 0 ? nil : ms
     }
 
     // MARK: - Keys

@@ -70,15 +70,15 @@ enum EcosystemKeys {
         Option("memory_high", .supported),
         Option("tasks_max", .supported),
         Option("cpu_quota", .supported),
+        Option("wait_ready", .supported),
+        Option("listen_timeout", .supported),
+        Option("watchdog_sec", .supported),
         Option("port", .supported),
         Option("append_env_to_name", .supported),
     ]
 
     /// The one list of options that swisor will implement (SEMANTICS.md describes most).
     static let notYet: [Option] = [
-        Option("wait_ready", .notYet(kind: .bool, harmless: [.bool(false)])),
-        Option("listen_timeout", .notYet(kind: .duration, harmless: [])),
-        Option("watchdog_sec", .notYet(kind: .any, harmless: [])),
         Option("log_date_format", .notYet(kind: .string, harmless: [])),
         Option("time", .notYet(kind: .bool, harmless: [.bool(false)])),
         Option("log_type", .notYet(kind: .string, harmless: [])),

@@ -8,7 +8,7 @@ public enum ControlProtocol {
 }
 
 public enum Command: String, Codable, Sendable, CaseIterable {
-    case ping, list, describe, start, restart, stop, delete, logs, kill, reset, trigger, doctor
+    case ping, list, describe, start, restart, stop, delete, logs, kill, reset, trigger, doctor, reload
 }
 
 public struct Request: Codable, Sendable {
@@ -39,6 +39,8 @@ public struct ErrorBody: Codable, Sendable, Equatable {
         case invalidApp = "invalid_app"
         case versionMismatch = "version_mismatch"
         case shuttingDown = "shutting_down"
+        /// `reload`: a new process could not take over; the old one keeps running.
+        case reloadFailed = "reload_failed"
         case internalError = "internal"
     }
     public var code: Code
@@ -270,6 +272,8 @@ public struct AppInfo: Codable, Sendable {
     /// it is paused by `stop`.
     public var nextCronAt: Int64?
     public var lastExit: ExitInfo?
+    /// The last `STATUS=` line the app sent to its NOTIFY_SOCKET.
+    public var notifyStatus: String?
     // describe only:
     public var spec: AppSpec?
     public var logs: LogPaths?
@@ -311,6 +315,7 @@ public struct AppInfo: Codable, Sendable {
         case nextRestartAt = "next_restart_at"
         case nextCronAt = "next_cron_at"
         case lastExit = "last_exit"
+        case notifyStatus = "notify_status"
         case spec, logs, history, processes, cgroup
     }
 }
@@ -359,6 +364,7 @@ extension AppInfo {
         m.append(("namespace", .string(namespace)))
         if let nextCronAt { m.append(("next_cron_at", .int(nextCronAt))) }
         if let nextRestartAt { m.append(("next_restart_at", .int(nextRestartAt))) }
+        if let notifyStatus { m.append(("notify_status", .string(notifyStatus))) }
         if let pid { m.append(("pid", .int(Int64(pid)))) }
         m.append(("process_count", .int(Int64(processCount))))
         m.append(("restarts", .int(Int64(restarts))))
@@ -388,5 +394,17 @@ extension Request {
         if let target { m.append(("target", .string(target))) }
         m.append(("v", .int(Int64(version))))
         return .object(JSONObject(m))
+    }
+}
+
+extension AppStatus {
+    /// The daemon's one-line summary for systemd's `STATUS=` (`systemctl status swisor`):
+    /// how many instances are in each status, in `AppStatus` order, zeros left out.
+    /// "3 online, 1 errored"; "no apps" when there are none.
+    public static func summary(_ statuses: some Sequence<AppStatus>) -> String {
+        var counts: [AppStatus: Int] = [:]
+        for s in statuses { counts[s, default: 0] += 1 }
+        let parts = AppStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }
+        return parts.isEmpty ? "no apps" : parts.joined(separator: ", ")
     }
 }

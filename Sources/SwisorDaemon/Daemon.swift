@@ -16,6 +16,11 @@ public final class Daemon {
     private var server: ControlServer?
     private let startedMono = monotonicMilliseconds()
     private var shuttingDown = false
+    /// The control socket came from systemd (socket activation): it is systemd's to
+    /// remove, and it must stay bound for the next activation.
+    private var socketActivated = false
+    private var lastStatusLine = ""
+    private var statusUpdatePending = false
 
     private let zoneName: String
 
@@ -106,20 +111,41 @@ public final class Daemon {
         // Children may have exited before the signalfd existed.
         supervisor.reap()
 
-        let listener = try UnixSocket.listen(path: home.socket)
+        let listener: FileDescriptor
+        if let passed = SystemdSockets.take() {
+            for fd in passed.ignored { log.warning("socket activation: \(fd) is not a listening Unix stream socket; closed") }
+            guard let sock = passed.listener else {
+                log.error("socket activation: LISTEN_FDS passed no listening Unix stream socket")
+                return 1
+            }
+            let bound = SystemdSockets.boundPath(sock)
+            if bound != home.socket {
+                // Clients look for the home's socket: one elsewhere is served, but say so.
+                log.warning("socket activation: the passed socket is bound to \"\(bound)\", not \(home.socket); clients of this home will not find it")
+            }
+            listener = sock
+            socketActivated = true
+        } else {
+            listener = try UnixSocket.listen(path: home.socket)
+        }
         server = try ControlServer(loop: loop, listener: listener, log: log) { [unowned self] request, peer, reply in
             self.dispatch(request, reply: reply)
         }
         try writePIDFile()
-        log.info("swisor \(Daemon.version) listening on \(home.socket) (pid \(getpid()), containment \(supervisor.containment.mode), time zone \(zoneName))")
+        log.info("swisor \(Daemon.version) listening on \(home.socket)\(socketActivated ? " (socket activation)" : "") (pid \(getpid()), containment \(supervisor.containment.mode), time zone \(zoneName))")
         if resurrect { self.resurrect() }
-        SystemdNotify.send("READY=1\nSTATUS=listening on \(home.socket)\nMAINPID=\(getpid())")
+        lastStatusLine = statusLine()
+        SystemdNotify.send("READY=1\nSTATUS=\(lastStatusLine)\nMAINPID=\(getpid())")
+        if SystemdNotify.isExpected {
+            supervisor.onStatusChange = { [unowned self] in self.statusChanged() }
+        }
+        startWatchdog()
 
         loop.run()
 
         server?.close()
         supervisor.containment.shutdown()
-        unlink(home.socket)
+        if !socketActivated { unlink(home.socket) }
         unlink(home.pidFile)
         log.info("swisor daemon stopped")
         return 0
@@ -146,6 +172,42 @@ public final class Daemon {
                 log.info("resurrected \(dump.apps.count) app(s) from \(self.home.dumpFile)")
             }
         }
+    }
+
+    // MARK: systemd
+
+    private func statusLine() -> String {
+        AppStatus.summary(supervisor.list().map(\.status))
+    }
+
+    /// Statuses change in bursts (`start` of 100 apps): one STATUS= per loop turn at most,
+    /// and only when the line changed.
+    private func statusChanged() {
+        guard !statusUpdatePending else { return }
+        statusUpdatePending = true
+        _ = loop.schedule(afterMilliseconds: 0) { [unowned self] in
+            self.statusUpdatePending = false
+            let line = self.statusLine()
+            guard line != self.lastStatusLine else { return }
+            self.lastStatusLine = line
+            SystemdNotify.send("STATUS=\(line)")
+        }
+    }
+
+    /// WatchdogSec= on the unit: WATCHDOG=1 at half the interval, from the event loop, so
+    /// a loop that hangs is what systemd notices.
+    private func startWatchdog() {
+        guard let usec = SystemdNotify.watchdogUsec() else { return }
+        let interval = max(1, Int64(usec / 2000))
+        log.info("systemd watchdog every \(usec / 1000) ms: pinging every \(interval) ms")
+        func ping() {
+            _ = loop.schedule(afterMilliseconds: interval) {
+                SystemdNotify.send("WATCHDOG=1")
+                ping()
+            }
+        }
+        SystemdNotify.send("WATCHDOG=1")
+        ping()
     }
 
     private func writePIDFile() throws(SystemError) {
@@ -267,6 +329,19 @@ public final class Daemon {
 
         case .doctor:
             reply(Response(doctor: supervisor.doctor()), nil)
+
+        case .reload:
+            guard let (target, found) = targets() else {
+                return reply(.failure(.badRequest, "reload needs a target"), nil)
+            }
+            if found.isEmpty { return reply(noMatch(target), nil) }
+            supervisor.reload(found) { failures in
+                if failures.isEmpty {
+                    reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
+                } else {
+                    reply(.failure(.reloadFailed, failures.joined(separator: "; ")), nil)
+                }
+            }
 
         case .kill:
             let count = supervisor.count

@@ -20,9 +20,11 @@ extension Supervisor {
         let byPID = Dictionary(all.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
 
         var owner: [pid_t: Instance] = [:]
-        for inst in instances.values {
-            for m in containment.members(of: inst.id) { owner[m.pid] = inst }
-            if let p = inst.pid { owner[p] = inst }
+        // A reload's other run belongs to its instance.
+        for inst in Array(instances.values) + Array(others.values) {
+            let shown = inst.origin ?? inst
+            for m in containment.members(of: inst.unit) { owner[m.pid] = shown }
+            if let p = inst.pid { owner[p] = shown }
         }
         func info(_ e: ProcessEntry) -> ProcessInfo { ProcFS.info(e, uptimeTicks: uptime) }
         func label(_ inst: Instance) -> String { "\(inst.spec.name) (id \(inst.id))" }
@@ -71,12 +73,12 @@ extension Supervisor {
 
         // Processes still alive in an app that is not running.
         for inst in instances.values.sorted(by: { $0.id < $1.id }) where inst.pid == nil && inst.termination == nil {
-            let left = containment.members(of: inst.id)
+            let left = containment.members(of: inst.unit)
             guard !left.isEmpty else { continue }
             findings.append(.init(
                 kind: "leftover", app: label(inst),
                 message: "\(left.count) process(es) still run in \(inst.status.rawValue) app \(label(inst))"
-                    + (containment.cgroupPath(of: inst.id).map { " (cgroup \($0))" } ?? ""),
+                    + (containment.cgroupPath(of: inst.unit).map { " (cgroup \($0))" } ?? ""),
                 advice: "`swisor stop \(inst.spec.name)` ends them",
                 processes: left.map(info)))
         }

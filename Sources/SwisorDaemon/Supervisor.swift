@@ -8,13 +8,21 @@ import SwisorSystem
 /// process tree, restart policy. Runs entirely on the event loop; every request
 /// completes through a callback once the processes involved have really changed.
 public final class Supervisor {
-    private let loop: EventLoop
-    private let home: Home
+    let loop: EventLoop
+    let home: Home
     let containment: Containment
-    private let log: DaemonLog
+    let log: DaemonLog
     /// The daemon's local time zone: cron schedules are in local time (SEMANTICS.md).
     let zone: TimeZoneRules
     private(set) var instances: [Int: Instance] = [:]
+    /// Runs of a `reload` beside their instance, by unit: the new run until it is online,
+    /// then the old one until it is stopped.
+    var others: [Int: Instance] = [:]
+    /// Units of reloads' new runs: far above any instance id, so the two never meet.
+    var nextCandidateUnit = 1 << 40
+    /// Called (on the loop) when an instance's status may have changed: the daemon keeps
+    /// systemd's STATUS= line from it.
+    var onStatusChange: (() -> Void)?
     private var nextID = 0
     private let readBuffer = ReadBuffer()
 
@@ -24,7 +32,7 @@ public final class Supervisor {
     private var lastSampleMono: Int64 = 0
     /// The loop turn of the last /proc snapshot; `.max` once a reap or a spawn made it
     /// stale.
-    private var snapshotTurn: UInt64 = .max
+    var snapshotTurn: UInt64 = .max
 
     /// While a termination runs, the process tree is re-read this often to catch
     /// processes forked after the signal and to see the last ones go.
@@ -59,7 +67,7 @@ public final class Supervisor {
         refreshIfStale(maxAgeMs: 200)
         if monotonicMilliseconds() - lastSampleMono > 200 { updateAccounting() }
         return targets.map {
-            $0.info(detailed: true, snapshot: containment.members(of: $0.id), cgroup: containment.cgroupPath(of: $0.id))
+            $0.info(detailed: true, snapshot: containment.members(of: $0.unit), cgroup: containment.cgroupPath(of: $0.unit))
         }
     }
 
@@ -134,6 +142,12 @@ public final class Supervisor {
     static let cronReason = "cron"
     /// A cron tick (or `trigger`) of a stopped, exited or errored app: a start.
     static let cronStartReason = "cron start"
+    /// A relaunch because the app missed its watchdog_sec (or sent WATCHDOG=trigger):
+    /// counted, and like a memory restart it keeps the crash-loop count going.
+    static let watchdogReason = "watchdog"
+    /// Restarts swisor decides on a running app's health: they carry the restart policy's
+    /// history on, where a user's restart starts it afresh.
+    static let healthReasons: Set<String> = [memoryReason, watchdogReason]
 
     /// `start <target>`: starts what is not running; leaves running instances alone.
     func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
@@ -178,8 +192,16 @@ public final class Supervisor {
         group.arm()
     }
 
+    /// Stops every app, and the processes of reloads in progress, before `completion`.
     func stopAll(completion: @escaping () -> Void) {
-        stop(instances.values.sorted { $0.id < $1.id }, completion: completion)
+        stop(instances.values.sorted { $0.id < $1.id }) { [unowned self] in
+            let group = Countdown(completion)
+            for run in self.others.values {
+                group.enter()
+                self.terminate(run, requested: true) { group.leave() }
+            }
+            group.arm()
+        }
     }
 
     // MARK: Life of an instance
@@ -189,22 +211,27 @@ public final class Supervisor {
         nextID += 1
         let route = LogRoute(paths: LogPaths.forInstance(id: id, spec: spec, logsDirectory: home.logs))
         let inst = Instance(id: id, spec: spec, index: index, logs: route)
+        inst.statusObserver = { [unowned self] in self.onStatusChange?() }
         instances[id] = inst
         return inst
     }
 
-    private func restart(_ inst: Instance, reason: String, then done: @escaping () -> Void) {
+    func restart(_ inst: Instance, reason: String, then done: @escaping () -> Void) {
         settle(inst, desired: .run, relaunchReason: reason, then: done)
     }
 
     /// Every user request on one instance: record what is wanted, drop a scheduled
     /// restart, and end the current processes; `finishTermination` then acts on
     /// `desired` (and `relaunchReason`), whatever was running or pending before.
-    private func settle(_ inst: Instance, desired: Instance.Desired, relaunchReason: String? = nil,
+    func settle(_ inst: Instance, desired: Instance.Desired, relaunchReason: String? = nil,
                         then done: @escaping () -> Void) {
         inst.desired = desired
         inst.relaunchReason = relaunchReason
         cancelScheduledRestart(inst)
+        // A reload in progress yields to any later request on the instance.
+        for c in others.values where c.origin === inst && c.role == .candidate {
+            candidateFailed(c, "interrupted by a \(relaunchReason ?? "\(desired)") request")
+        }
         switch desired {
         case .stop, .delete:
             // `stop` pauses the schedule until the next start/restart (PM2 keeps firing).
@@ -272,7 +299,7 @@ public final class Supervisor {
 
     /// Spawns the main process. A failure to exec is final for this attempt: the
     /// instance is `errored` with the reason, never reported as started.
-    private func launch(_ inst: Instance, event: String, reason: String?) {
+    func launch(_ inst: Instance, event: String, reason: String?) {
         guard inst.pid == nil, inst.termination == nil else {
             // Unreachable by construction; never worth taking every app down for.
             log.warning("app \(inst.spec.name) (id \(inst.id)): launch while running ignored")
@@ -300,7 +327,8 @@ public final class Supervisor {
         }
         let cgroups: [FileDescriptor]
         do {
-            cgroups = try containment.prepare(unit: inst.id, name: inst.spec.name, limits: inst.spec.limits)
+            try openNotifySocket(inst)
+            cgroups = try containment.prepare(unit: inst.unit, id: inst.id, name: inst.spec.name, limits: inst.spec.limits)
         } catch {
             for fd in [out.readEnd, out.writeEnd, err.readEnd, err.writeEnd] { fd.close() }
             fail(inst, error.message)
@@ -318,7 +346,7 @@ public final class Supervisor {
         case .failure(let error):
             out.readEnd.close()
             err.readEnd.close()
-            _ = containment.finished(unit: inst.id)
+            _ = containment.finished(unit: inst.unit)
             fail(inst, error.description)
         case .success(let pid):
             inst.pid = pid
@@ -328,7 +356,7 @@ public final class Supervisor {
             inst.lastCPUMicros = 0
             inst.lastSampleMono = 0
             inst.oomSeen = 0
-            containment.started(unit: inst.id, pid: pid)
+            containment.started(unit: inst.unit, pid: pid)
             do {
                 inst.pipes.removeAll { !$0.isOpen }
                 inst.pipes.append(try PipeReader(loop: loop, fd: out.readEnd, stream: .out, route: inst.logs, buffer: readBuffer))
@@ -336,14 +364,26 @@ public final class Supervisor {
             } catch {
                 log.warning("app \(inst.spec.name) (id \(inst.id)): cannot watch its output: \(error)")
             }
-            // No readiness protocol yet: a process that exec'd is online.
-            inst.status = .online
             inst.record(event, reason)
             ensureSampling()
+            if inst.spec.waitsForReady {
+                // Online once it says READY=1, or at listen_timeout (SEMANTICS.md, "Readiness").
+                armReadyTimeout(inst)
+            } else if inst.role == .candidate {
+                // A reload's new process that cannot say it is ready must at least stay up
+                // for min_uptime before the old one is stopped for it.
+                armSurvivalTimeout(inst)
+            } else {
+                becameOnline(inst, how: nil)
+            }
         }
     }
 
     private func fail(_ inst: Instance, _ reason: String) {
+        if inst.role == .candidate {
+            candidateFailed(inst, "could not start: \(reason)")
+            return
+        }
         inst.status = .errored
         inst.statusReason = reason
         inst.record("errored", reason)
@@ -360,6 +400,7 @@ public final class Supervisor {
         snapshotTurn = .max
         var byPID: [pid_t: Instance] = [:]
         for inst in instances.values { if let p = inst.pid { byPID[p] = inst } }
+        for inst in others.values { if let p = inst.pid { byPID[p] = inst } }
         for r in reaped {
             switch r {
             case .exited(let pid, let code):
@@ -371,7 +412,7 @@ public final class Supervisor {
         // A reaped main process may have been the last one of its app: with cgroups, look
         // now, not at the next poll (`populated 0` may have come while it was a zombie).
         // Without, a look is a /proc scan: the poll batches them (`stop all`).
-        if instances.values.contains(where: { $0.termination != nil }) {
+        if instances.values.contains(where: { $0.termination != nil }) || others.values.contains(where: { $0.termination != nil }) {
             if containment.knowsEmptinessExactly { rescanNow() } else { rescanSoon() }
         }
     }
@@ -388,13 +429,14 @@ public final class Supervisor {
         )
         // The OOM killer sends SIGKILL; a kill counted in the app's own cgroup that no
         // sampler tick has attributed to another process yet is this one.
-        if signal == SIGKILL, let kills = containment.oomKills(inst.id), kills > inst.oomSeen {
+        if signal == SIGKILL, let kills = containment.oomKills(inst.unit), kills > inst.oomSeen {
             inst.oomSeen = kills
             exit.oom = true
         }
         inst.pid = nil
         inst.lastExit = exit
-        containment.mainExited(unit: inst.id)
+        stopHealthTimers(inst)
+        containment.mainExited(unit: inst.unit)
         inst.record("exit", exit.summary + (requested ? " (stop requested)" : ""))
         if inst.termination == nil {
             // Exited by itself: stop whatever it left behind, then apply the policy,
@@ -441,8 +483,9 @@ public final class Supervisor {
 
     /// Signals every process of the instance with kill_signal (and SIGCONT), SIGKILLs
     /// what is left after kill_timeout, and finishes only when none is left.
-    private func terminate(_ inst: Instance, requested: Bool, then done: @escaping () -> Void) {
+    func terminate(_ inst: Instance, requested: Bool, then done: @escaping () -> Void) {
         inst.waiters.append(done)
+        stopHealthTimers(inst)
         if inst.termination != nil {
             if requested { inst.termination?.requested = true }
             return
@@ -456,12 +499,12 @@ public final class Supervisor {
             guard let inst, inst.termination != nil else { return }
             inst.termination?.killTimer = nil
             inst.termination?.killing = true
-            if inst.pid != nil || !self.containment.members(of: inst.id).isEmpty {
+            if inst.pid != nil || !self.containment.members(of: inst.unit).isEmpty {
                 inst.record("kill", "still running after kill_timeout \(inst.spec.killTimeoutMs) ms: SIGKILL")
             }
             self.rescanNow()
         }
-        containment.watchEmpty(inst.id, loop: loop) { [unowned self] in
+        containment.watchEmpty(inst.unit, loop: loop) { [unowned self] in
             // The cgroup's `populated` changed: the last process may be gone.
             self.snapshotTurn = .max
             self.rescanNow()
@@ -474,8 +517,8 @@ public final class Supervisor {
     /// One pass over the instance's current processes.
     private func signalRound(_ inst: Instance) {
         guard var t = inst.termination else { return }
-        let members = containment.members(of: inst.id)
-        if inst.pid == nil && containment.isEmpty(inst.id) {
+        let members = containment.members(of: inst.unit)
+        if inst.pid == nil && containment.isEmpty(inst.unit) {
             finishTermination(inst)
             return
         }
@@ -485,7 +528,7 @@ public final class Supervisor {
         let mixedWaitingForMain = inst.spec.killMode == .mixed && inst.pid != nil
         let killEveryone = t.killing || (inst.spec.killMode == .mixed && inst.pid == nil)
         // The kernel kills a whole cgroup at once, forks in flight included.
-        if killEveryone && containment.killAll(inst.id) {
+        if killEveryone && containment.killAll(inst.unit) {
             inst.termination = t
             return
         }
@@ -508,15 +551,22 @@ public final class Supervisor {
         inst.termination = nil
         let waiters = inst.waiters
         inst.waiters = []
-        containment.unwatch(inst.id, loop: loop)
-        if let kills = containment.oomKills(inst.id), kills > inst.oomSeen {
+        containment.unwatch(inst.unit, loop: loop)
+        if let kills = containment.oomKills(inst.unit), kills > inst.oomSeen {
             let what = "the kernel's OOM killer ended \(kills - inst.oomSeen) process(es) of the app"
             inst.record("oom", what + (inst.spec.memoryMaxBytes.map { " (memory_max \(Supervisor.mebibytes(Int64(clamping: $0))))" } ?? ""))
             inst.oomSeen = kills
         }
-        if let problem = containment.finished(unit: inst.id) {
+        if let problem = containment.finished(unit: inst.unit) {
             inst.record("cgroup", problem)
             log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
+        }
+        if inst.role != .current {
+            // A reload's run: its new process died before it was online (the old one
+            // keeps serving), or its old one is gone now that the new one serves.
+            endSideRun(inst)
+            for w in waiters { w() }
+            return
         }
 
         switch inst.desired {
@@ -525,8 +575,9 @@ public final class Supervisor {
             inst.statusReason = "deleted"
             inst.closePipes()
             inst.logs.close()
+            closeNotifySocket(inst)
             instances[inst.id] = nil
-            containment.release(unit: inst.id)
+            containment.release(unit: inst.unit)
         case .stop:
             inst.status = .stopped
             inst.statusReason = "stopped by request"
@@ -535,7 +586,7 @@ public final class Supervisor {
             if let reason = inst.relaunchReason {
                 // A manual restart (or a cron run) is a fresh start for the crash-loop
                 // count and the backoff (SEMANTICS.md); a memory restart is not.
-                if reason != Supervisor.memoryReason { inst.policy = RestartPolicy.History() }
+                if !Supervisor.healthReasons.contains(reason) { inst.policy = RestartPolicy.History() }
                 switch reason {
                 case Supervisor.startReason:
                     launch(inst, event: "start", reason: nil)
@@ -555,7 +606,7 @@ public final class Supervisor {
 
     /// Skips the rest of every running kill_timeout: SIGKILL now.
     func killRemaining() {
-        for inst in instances.values where inst.termination != nil {
+        for inst in Array(instances.values) + Array(others.values) where inst.termination != nil {
             loop.cancel(inst.termination?.killTimer)
             inst.termination?.killTimer = nil
             inst.termination?.killing = true
@@ -563,12 +614,17 @@ public final class Supervisor {
         rescanNow()
     }
 
-    private func rescanNow() {
+    func rescanNow() {
         refreshOncePerTurn()
         for inst in instances.values.sorted(by: { $0.id < $1.id }) where inst.termination != nil {
             signalRound(inst)
         }
-        if instances.values.contains(where: { $0.termination != nil }) { rescanSoon() }
+        for inst in others.values.sorted(by: { $0.unit < $1.unit }) where inst.termination != nil {
+            signalRound(inst)
+        }
+        if instances.values.contains(where: { $0.termination != nil }) || others.values.contains(where: { $0.termination != nil }) {
+            rescanSoon()
+        }
     }
 
     /// Coalesces re-reads of the process tree: one scan serves every terminating
@@ -606,9 +662,9 @@ public final class Supervisor {
     private func updateAccounting() {
         let now = monotonicMilliseconds()
         let running = instances.values.filter { $0.pid != nil || $0.termination != nil }
-        let usage = containment.sample(units: running.map(\.id))
+        let usage = containment.sample(units: running.map(\.unit))
         for inst in instances.values {
-            guard let u = usage[inst.id] else {
+            guard let u = usage[inst.unit] else {
                 inst.cpu = 0
                 inst.memory = 0
                 inst.processCount = 0
@@ -656,7 +712,7 @@ public final class Supervisor {
                   inst.termination == nil, inst.pid != nil, inst.memory > Int64(clamping: limit) else { continue }
             // The sample may carry a page-cache figure up to ten seconds old: decide on
             // a fresh one.
-            if let fresh = containment.freshMemory(of: inst.id) {
+            if let fresh = containment.freshMemory(of: inst.unit) {
                 inst.memory = fresh
                 guard fresh > Int64(clamping: limit) else { continue }
             }
@@ -671,7 +727,7 @@ public final class Supervisor {
     /// the app goes on (a worker, not the main process): recorded as reason `oom`.
     private func checkOOMKills() {
         for inst in instances.values where inst.pid != nil && inst.termination == nil && inst.spec.memoryMaxBytes != nil {
-            guard let kills = containment.oomKills(inst.id), kills > inst.oomSeen else { continue }
+            guard let kills = containment.oomKills(inst.unit), kills > inst.oomSeen else { continue }
             let why = "the kernel's OOM killer ended \(kills - inst.oomSeen) process(es) of the app at memory_max \(Supervisor.mebibytes(Int64(clamping: inst.spec.memoryMaxBytes ?? 0)))"
             inst.oomSeen = kills
             inst.record("oom", why)

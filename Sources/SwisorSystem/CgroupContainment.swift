@@ -53,7 +53,7 @@ public final class CgroupContainment: Containment {
         return d.version == .v2 ? v2Dir(unit) : d.directory + "/" + unit.name
     }
 
-    public func prepare(unit id: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
+    public func prepare(unit id: Int, id label: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
         let writes: [CgroupWrite]
         switch CgroupLimits.writes(for: limits, versions: host.versions, missing: host.missing) {
         case .failure(let p): throw ContainmentError(p.description)
@@ -61,11 +61,13 @@ public final class CgroupContainment: Containment {
         }
         if let old = units[id], old.exists { _ = remove(old) }
         let v1 = CgroupLimits.controllers(for: limits).filter { host.controllerDirs[$0]?.version == .v1 }.sorted()
-        // A populated cgroup of an earlier daemon may hold this name: never share it.
-        var dirName = CgroupNames.app(id: id, name: name)
+        // A populated cgroup of an earlier daemon, or the other run of a reload, may hold
+        // this name: never share it.
+        var dirName = CgroupNames.app(id: label, name: name)
         var suffix = 1
-        while host.stale.contains(host.group + "/" + dirName) {
-            dirName = CgroupNames.app(id: id, name: name) + ".\(suffix)"
+        while host.stale.contains(host.group + "/" + dirName)
+                || units.contains(where: { $0.key != id && $0.value.exists && $0.value.name == dirName }) {
+            dirName = CgroupNames.app(id: label, name: name) + ".\(suffix)"
             suffix += 1
         }
         var unit = Unit(name: dirName, v1: v1, exists: true, watch: units[id]?.watch)
@@ -108,6 +110,11 @@ public final class CgroupContainment: Containment {
 
     private func pids(_ unit: Unit) -> [Int32] {
         CgroupFiles.pids(fs.read(v2Dir(unit) + "/cgroup.procs") ?? "")
+    }
+
+    public func contains(pid: pid_t, unit id: Int) -> Bool {
+        guard let unit = units[id], unit.exists else { return false }
+        return pids(unit).contains(pid)
     }
 
     public func refresh() {

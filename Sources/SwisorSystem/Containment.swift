@@ -22,7 +22,9 @@ public protocol Containment: AnyObject {
     func check(_ limits: ResourceLimits) -> LimitProblem?
     /// Called before each spawn of `unit`. Returns open cgroup.procs files for the
     /// child to join before exec (none without cgroups).
-    func prepare(unit: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor]
+    /// `id` and `name` name the cgroup (`app-<id>-<name>`); several units of one app (a
+    /// reload's old and new run) get distinct directories.
+    func prepare(unit: Int, id: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor]
     /// The main process of `unit` now runs as `pid`.
     func started(unit: Int, pid: pid_t)
     /// The main process of `unit` was reaped: its pid may be reused from now on.
@@ -31,6 +33,8 @@ public protocol Containment: AnyObject {
     func refresh()
     /// Live (non-zombie) processes of `unit` in the last snapshot.
     func members(of unit: Int) -> [ProcessEntry]
+    /// Whether `pid` is a live process of `unit` now (a notify message's sender).
+    func contains(pid: pid_t, unit: Int) -> Bool
     /// Memory, CPU time and process count of each running unit, for the sampler.
     func sample(units: [Int]) -> [Int: AppUsage]
     /// The app's memory read now (not from the last sample), where that is cheap to get
@@ -57,6 +61,13 @@ public protocol Containment: AnyObject {
     func shutdown()
     /// Populated cgroups left by an earlier daemon of this home (`doctor`).
     func strayGroups() -> [(path: String, pids: [pid_t])]
+}
+
+extension Containment {
+    /// A unit named after itself.
+    public func prepare(unit: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
+        try prepare(unit: unit, id: unit, name: name, limits: limits)
+    }
 }
 
 /// Accounting of one app, from its cgroup or from its processes.
@@ -124,7 +135,7 @@ public final class ProcessTreeContainment: Containment {
         return LimitProblem(option: option, reason: "it needs a cgroup, and swisor runs without: \(reason)")
     }
 
-    public func prepare(unit: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
+    public func prepare(unit: Int, id: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
         if let problem = check(limits) { throw ContainmentError(problem.description) }
         return []
     }
@@ -168,6 +179,12 @@ public final class ProcessTreeContainment: Containment {
         lastSession[unit] = nil
         snapshot[unit] = nil
         known = known.filter { $0.value != unit }
+    }
+
+    public func contains(pid: pid_t, unit: Int) -> Bool {
+        if mainPIDs[unit] == pid { return true }
+        refresh()
+        return snapshot[unit]?.contains(where: { $0.pid == pid }) ?? false
     }
 
     public func members(of unit: Int) -> [ProcessEntry] {
@@ -226,7 +243,7 @@ public final class ProcessTreeContainment: Containment {
     private func attributeByEnvironment(_ e: ProcessEntry) -> Int? {
         if unattributable.contains(e.identity) { return nil }
         if let env = ProcFS.environment(pid: e.pid),
-           let raw = env[ProcessTreeContainment.appIDVariable],
+           let raw = env[ProcessTreeContainment.unitVariable] ?? env[ProcessTreeContainment.appIDVariable],
            let unit = Int(raw), mainPIDs[unit] != nil || lastSession[unit] != nil {
             return unit
         }
@@ -235,4 +252,7 @@ public final class ProcessTreeContainment: Containment {
     }
 
     public static let appIDVariable = "SWISOR_APP_ID"
+    /// Set beside SWISOR_APP_ID when a run's unit is not the app's id (the new run of a
+    /// `reload`), so that its escaped processes are told from the old run's.
+    public static let unitVariable = "SWISOR_UNIT"
 }

@@ -66,7 +66,7 @@ struct Swisor: ParsableCommand {
         version: Daemon.version,
         subcommands: [
             StartCommand.self, ListCommand.self, JlistCommand.self, DescribeCommand.self,
-            RestartCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, TriggerCommand.self, LogsCommand.self,
+            RestartCommand.self, ReloadCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, TriggerCommand.self, LogsCommand.self,
             PsCommand.self, DoctorCommand.self, SaveCommand.self, ResurrectCommand.self, PingCommand.self, KillCommand.self, DaemonCommand.self,
         ]
     )

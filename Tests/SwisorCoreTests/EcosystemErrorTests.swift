@@ -117,6 +117,11 @@ struct EcosystemErrorTests {
             (#""script": "a", "cpu_quota": "half""#, #"apps[0].cpu_quota: expected a percentage of one CPU from 1 to 100000, as 50 or "50%", found "half""#),
             (#""script": "a", "cpu_quota": 12.5"#, #"apps[0].cpu_quota: expected a percentage of one CPU from 1 to 100000, as 50 or "50%", found 12.5"#),
             (#""script": "a", "wait_ready": "yes""#, #"apps[0].wait_ready: expected true or false, found "yes""#),
+            (#""script": "a", "listen_timeout": 0"#, "apps[0].listen_timeout: expected a positive duration, found 0"),
+            (#""script": "a", "listen_timeout": "soon""#, #"apps[0].listen_timeout: expected a duration (\#(durationForms)), found "soon""#),
+            (#""script": "a", "watchdog_sec": "often""#, #"apps[0].watchdog_sec: expected seconds (a number such as 30) or a duration such as "30s", found "often""#),
+            (#""script": "a", "watchdog_sec": -1"#, #"apps[0].watchdog_sec: expected seconds (a number such as 30) or a duration such as "30s", found -1"#),
+            (#""script": "a", "watchdog_sec": 0.05"#, "apps[0].watchdog_sec: expected at least 100 ms, found 0.05"),
             (#""script": "a", "exp_backoff_restart_delay": "fast""#, #"apps[0].exp_backoff_restart_delay: expected a duration (\#(durationForms)), found "fast""#),
             (#""script": "a", "log_date_format": 5"#, "apps[0].log_date_format: expected a string, found 5"),
         ])

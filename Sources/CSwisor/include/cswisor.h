@@ -68,4 +68,15 @@ int cswisor_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max, in
 /// SO_PEERCRED of a connected Unix socket.
 int cswisor_peer_credentials(int fd, uid_t *uid, pid_t *pid);
 
+/// Binds a non-blocking, close-on-exec datagram socket at `path` (a file system path,
+/// or an abstract name when it starts with '@') with SO_PASSCRED on, so that every
+/// datagram carries its sender's credentials. Returns the fd or -1 with errno.
+int cswisor_notify_socket(const char *path);
+
+/// Receives one datagram of at most `len` bytes. Returns its length (truncated to
+/// `len`; *truncated set), 0..len, or -1 with errno (EAGAIN when none is waiting).
+/// *pid is the sender's pid from SCM_CREDENTIALS (0 when absent). File descriptors
+/// passed along (SCM_RIGHTS, as FDSTORE=1 sends) are closed at once: swisor keeps none.
+ssize_t cswisor_notify_recv(int fd, void *buf, size_t len, pid_t *pid, uid_t *uid, int *truncated);
+
 #endif

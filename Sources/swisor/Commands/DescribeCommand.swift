@@ -24,6 +24,13 @@ struct DescribeCommand: ParsableCommand {
         for a in apps { printOut(render(a)) }
     }
 
+    static func readiness(_ s: AppSpec) -> String {
+        var parts: [String] = []
+        parts.append(s.waitsForReady ? "wait_ready (listen_timeout \(s.readyTimeoutMs) ms)" : "online when started")
+        if let w = s.watchdogMs { parts.append("watchdog_sec \(Double(w) / 1000) s") }
+        return parts.joined(separator: ", ")
+    }
+
     private func render(_ a: AppInfo) -> String {
         var lines: [(String, String)] = [
             ("status", Format.colored(a.status, a.status.rawValue) + (a.statusReason.map { " (\($0))" } ?? "")),
@@ -35,6 +42,7 @@ struct DescribeCommand: ParsableCommand {
             ("created", Format.time(ms: a.createdAt)),
         ]
         if let at = a.nextRestartAt { lines.append(("next restart", Format.time(ms: at))) }
+        if let status = a.notifyStatus { lines.append(("app status", status)) }
         if let cron = a.spec?.cronRestart {
             lines.append(("cron_restart", cron + (a.nextCronAt.map { ", next run \(Format.time(ms: $0))" } ?? ", paused (stopped)")))
         }
@@ -51,6 +59,7 @@ struct DescribeCommand: ParsableCommand {
                     + (s.stopExitCodes.isEmpty ? "" : ", stop_exit_codes \(s.stopExitCodes.map(String.init).joined(separator: ","))")),
                 ("memory limit", s.maxMemoryRestartBytes.map { "max_memory_restart \(Format.bytes(Int64(clamping: $0))) (whole app)" } ?? "-"),
                 ("cgroup limits", DescribeCommand.limits(s)),
+                ("readiness", DescribeCommand.readiness(s)),
             ]
         }
         if let c = a.cgroup { lines.append(("cgroup", c)) }

@@ -46,6 +46,9 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("cpu-quota"), help: "CPU time the app may use, in percent of one CPU (50, 150).") var cpuQuota: String?
     @Option(name: .customLong("cron"), help: "cron_restart: restart, or start when not running, on this schedule (\"0 3 * * *\").") var cron: String?
     @Flag(name: .customLong("no-autostart"), help: "Do not start the app now: wait for its first cron run or a start.") var noAutostart = false
+    @Flag(name: .customLong("wait-ready"), help: "The app is online only once it sends READY=1 to its NOTIFY_SOCKET (sd_notify).") var waitReady = false
+    @Option(name: .customLong("listen-timeout"), help: "How long to wait for READY=1 before taking the app as online: ms, or with a unit (default 3s).") var listenTimeout: String?
+    @Option(name: .customLong("watchdog"), help: "watchdog_sec: restart the app when it sends no WATCHDOG=1 for this long: seconds, or with a unit (30s).") var watchdog: String?
     @Flag(name: .customLong("merge-logs"), help: "One log file for all instances.") var mergeLogs = false
     @Option(name: [.customShort("o"), .customLong("output")], help: "File for the app's stdout.") var output: String?
     @Option(name: [.customShort("e"), .customLong("error")], help: "File for the app's stderr.") var error: String?
@@ -132,6 +135,9 @@ struct StartCommand: ParsableCommand {
         put("cpu_quota", cpuQuota)
         put("cron_restart", cron)
         if noAutostart { app.append(("autostart", .bool(false))) }
+        if waitReady { app.append(("wait_ready", .bool(true))) }
+        put("listen_timeout", listenTimeout)
+        if let watchdog { app.append(("watchdog_sec", Double(watchdog).map(JSON.double) ?? .string(watchdog))) }
         if mergeLogs { app.append(("merge_logs", .bool(true))) }
         put("out_file", output)
         put("error_file", error)
