@@ -59,14 +59,28 @@ demo-stop:
 bench: build
 	bench/run
 
+# The shipped units (dist/): root's daemon with the default home, ExecStart= naming the
+# installed binary. systemd reads packaged system units from /usr/local/lib/systemd/system
+# and /usr/lib/systemd/system (`make install PREFIX=/usr` puts them in the latter);
+# `swisor startup` writes units for one installation to /etc/systemd/system, which
+# takes precedence over both. Installed, not enabled: `systemctl enable swisor.service`.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+UNITS         = swisor.service swisor.socket
+
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/swisor
 	install -m 0644 man/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1
 	install -m 0644 man/swisor-ecosystem.5 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
+	for unit in $(UNITS); do \
+		sed 's|/usr/local/bin/swisor|$(PREFIX)/bin/swisor|g' dist/$$unit > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$unit.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$unit.tmp && \
+		mv -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$unit.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$unit || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/swisor $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(UNITS))
 
 clean:
 	rm -rf .build

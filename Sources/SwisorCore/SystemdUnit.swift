@@ -124,6 +124,8 @@ public struct SystemdUnit: Sendable, Equatable {
 
     /// The longest user name accepted (useradd's and utmp's limit).
     public static let maxUserNameLength = 32
+    /// The overflow user and group (uid and gid 65534).
+    public static let nobody = "nobody"
     /// sizeof(sockaddr_un.sun_path) less the terminating NUL.
     public static let maxSocketPathBytes = 107
 
@@ -159,6 +161,14 @@ public struct SystemdUnit: Sendable, Equatable {
         if let group, let reason = SystemdUnit.accountNameProblem(group) {
             throw SystemdUnitError(input: "group", value: group, message: reason)
         }
+        // systemd warns "Special user nobody configured, this is not safe!": nobody also
+        // owns every file of an unmapped user (NFS, user namespaces), which the apps
+        // could then read and write.
+        if user == SystemdUnit.nobody || group == SystemdUnit.nobody {
+            throw SystemdUnitError(
+                input: user == SystemdUnit.nobody ? "user" : "group", value: SystemdUnit.nobody,
+                message: "systemd deems a service running as nobody unsafe (nobody owns the files of unmapped users): create a user for the apps")
+        }
         if timeoutStopSec < 1 {
             throw SystemdUnitError(input: "TimeoutStopSec", value: String(timeoutStopSec), message: "must be at least 1 second")
         }
@@ -190,7 +200,7 @@ public struct SystemdUnit: Sendable, Equatable {
     /// A user or group name that is valid for User=/Group= in every systemd version
     /// (its strict rule, plus leading digits and '.', which Debian accepts), and safe in
     /// a unit name: ASCII letters, digits, '_', '.' and '-', not starting with '-' or '.'.
-    static func accountNameProblem(_ name: String) -> String? {
+    public static func accountNameProblem(_ name: String) -> String? {
         let scalars = name.unicodeScalars
         guard let first = scalars.first else { return "cannot be empty" }
         if scalars.count > maxUserNameLength { return "is longer than \(maxUserNameLength) characters" }

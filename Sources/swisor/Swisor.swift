@@ -68,6 +68,7 @@ struct Swisor: ParsableCommand {
             StartCommand.self, ListCommand.self, JlistCommand.self, DescribeCommand.self,
             RestartCommand.self, ReloadCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, TriggerCommand.self, LogsCommand.self,
             PsCommand.self, DoctorCommand.self, SaveCommand.self, ResurrectCommand.self, PingCommand.self, KillCommand.self, DaemonCommand.self,
+            StartupCommand.self, UnstartupCommand.self,
         ]
     )
 }

@@ -169,6 +169,8 @@ import Testing
         #expect(problem { $0.user = "al@corp" }?.contains("ASCII letters") == true)
         #expect(problem { $0.user = String(repeating: "u", count: 33) }?.contains("32") == true)
         #expect(problem { $0.user = "_apt" } == nil)
+        #expect(problem { $0.user = "nobody" }?.contains("as nobody") == true)
+        #expect(problem { $0.group = "nobody" }?.hasPrefix("group ") == true)
         #expect(problem { $0.group = "a:b" }?.hasPrefix("group ") == true)
         #expect(problem { $0.timeoutStopSec = 0 } != nil)
         #expect(problem { $0.watchdogSec = 0 } != nil)
