@@ -198,6 +198,31 @@ struct ReadinessTests {
         #expect(after.map(\.id) == before.map(\.id), "ids stay")
     }
 
+    /// The old run's escaped processes go with it; the new run's stay: each run is told
+    /// apart by its own cgroup, or without cgroups by SWISOR_UNIT in its environment.
+    @Test(arguments: ["auto", "process-tree"])
+    func reloadStopsTheOldTreeOnlyEscapeesIncluded(containment: String) throws {
+        let h = try Harness(daemonEnvironment: ["SWISOR_CONTAINMENT": containment])
+        defer { h.shutdown() }
+        let s = try h.script("tree.sh", """
+            (setsid sh -c 'echo $$ >> \(h.home)/escapees; exec sleep 1000' &)
+            exec sleep 1000
+            """)
+        try h.must(["start", s, "--name", "tree", "--min-uptime", "300", "--kill-signal", "SIGTERM"])
+        try h.waitUntil("the first escapee") { h.pids(in: "escapees").count == 1 }
+        let old = try #require(try h.app("tree")?.pid)
+        h.track(old)
+        try h.must(["reload", "tree"])
+        let escapees = h.pids(in: "escapees")
+        #expect(escapees.count == 2)
+        let new = try #require(try h.app("tree")?.pid)
+        h.track(new)
+        #expect(new != old && !Harness.alive(old))
+        #expect(!Harness.alive(escapees[0]), "the old run's escapee was stopped with it")
+        #expect(Harness.alive(escapees[1]), "the new run's escapee serves on")
+        #expect(try h.describe("tree").first?.processes?.count == 2)
+    }
+
     @Test func aReloadWhoseNewProcessFailsKeepsTheOldOne() throws {
         let h = try Harness()
         defer { h.shutdown() }
