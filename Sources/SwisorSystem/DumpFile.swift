@@ -224,36 +224,14 @@ public enum DumpFile {
     }
 
     private static func readWhole(_ path: String) throws(SystemError) -> [UInt8] {
-        let fd = try FileDescriptor.open(path, O_RDONLY)
-        defer { fd.close() }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let n = try syscallRetrying("read", subject: path) {
-                chunk.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
-            }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-            if out.count > maxBytes { throw SystemError("read", subject: path, errno: EFBIG) }
+        guard let bytes = try FileSystem.contents(path, limit: maxBytes) else {
+            throw SystemError("open", subject: path, errno: ENOENT)
         }
+        return bytes
     }
 
-    /// Creates `path` (mode 0600 whatever the umask), writes `bytes` and fsyncs them.
-    /// A failure leaves no file behind.
     private static func writeDurably(_ bytes: [UInt8], to path: String) throws(SystemError) {
-        // A file left by a process that had the same pid and crashed.
-        unlink(path)
-        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-        do throws(SystemError) {
-            _ = try syscallRetrying("fchmod", subject: path) { fchmod(fd.rawValue, 0o600) }
-            try fd.writeAll(bytes)
-            _ = try syscallRetrying("fsync", subject: path) { fsync(fd.rawValue) }
-            fd.close()
-        } catch {
-            fd.close()
-            unlink(path)
-            throw error
-        }
+        try FileSystem.writeDurably(bytes, to: path, mode: 0o600)
     }
 
     /// Copies the current dump to `<path>.bak` when it loads: a broken one is left to

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Whole files read and written safely: the dump (DumpFile), the units of `startup`.
+
+/// What a path names, without following a final symlink.
+public enum PathKind: Sendable, Equatable {
+    case missing
+    case directory(uid: uid_t)
+    case symlink
+    case other
+}
+
+public enum FileSystem {
+    public static func kind(_ path: String) throws(SystemError) -> PathKind {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return .missing }
+            throw SystemError("lstat", subject: path, errno: errno)
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return .directory(uid: st.st_uid)
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    /// The file's bytes, nil when it does not exist. More than `limit` bytes is EFBIG.
+    public static func contents(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8]? {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, O_RDONLY)
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+        defer { fd.close() }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = try syscallRetrying("read", subject: path) {
+                chunk.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit { throw SystemError("read", subject: path, errno: EFBIG) }
+        }
+    }
+
+    /// Creates `path` (`mode` whatever the umask), writes `bytes` and fsyncs them. A
+    /// failure leaves no file behind; a file of that name (left by a crashed process of
+    /// the same pid) is replaced.
+    public static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SystemError) {
+        unlink(path)
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        do throws(SystemError) {
+            _ = try syscallRetrying("fchmod", subject: path) { fchmod(fd.rawValue, mode) }
+            try fd.writeAll(bytes)
+            _ = try syscallRetrying("fsync", subject: path) { fsync(fd.rawValue) }
+            fd.close()
+        } catch {
+            fd.close()
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// Replaces `path` whole: a temporary file in the same folder (`mode` whatever the
+    /// umask), fsync, rename over `path`, fsync of the folder. A reader (systemd's
+    /// daemon-reload) sees the old file or the new one, never a part; a failure leaves
+    /// `path` as it was and no temporary file.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SystemError) {
+        let (folder, name) = split(path)
+        // Hidden, and not ending in a unit suffix: systemd never loads it.
+        let temporary = "\(folder)/.\(name).tmp-\(getpid())"
+        try writeDurably(bytes, to: temporary, mode: mode)
+        do throws(SystemError) {
+            _ = try syscallRetrying("rename", subject: "\(temporary) to \(path)") { rename(temporary, path) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        let dir = try FileDescriptor.open(folder, O_RDONLY | O_DIRECTORY)
+        defer { dir.close() }
+        _ = try syscallRetrying("fsync", subject: folder) { fsync(dir.rawValue) }
+    }
+
+    /// Removes a file or symlink; a missing one is not an error.
+    public static func remove(_ path: String) throws(SystemError) {
+        if unlink(path) != 0, errno != ENOENT {
+            throw SystemError("unlink", subject: path, errno: errno)
+        }
+    }
+
+    /// mkdir -p for `path`; the folders it creates below the last are mode 0755 and
+    /// root's, the last one `mode` and `owner`'s. Returns the folders it created, the
+    /// outermost first, so that a failure later can remove exactly those.
+    public static func makeDirectories(
+        _ path: String, mode: mode_t, owner: (uid: uid_t, gid: gid_t)?
+    ) throws(SystemError) -> [String] {
+        var missing: [String] = []
+        var current = path
+        while case .missing = try kind(current), current != "/" {
+            missing.append(current)
+            current = split(current).folder
+        }
+        var created: [String] = []
+        do throws(SystemError) {
+            for (index, folder) in missing.reversed().enumerated() {
+                let last = index == missing.count - 1
+                _ = try syscallRetrying("mkdir", subject: folder) { mkdir(folder, last ? mode : 0o755) }
+                created.append(folder)
+                if last {
+                    // mkdir's mode is filtered by the umask.
+                    _ = try syscallRetrying("chmod", subject: folder) { chmod(folder, mode) }
+                    if let owner {
+                        _ = try syscallRetrying("chown", subject: folder) { chown(folder, owner.uid, owner.gid) }
+                    }
+                }
+            }
+        } catch {
+            removeEmptyDirectories(created)
+            throw error
+        }
+        return created
+    }
+
+    /// rmdir, innermost first; a folder something else has put a file in stays.
+    public static func removeEmptyDirectories(_ created: [String]) {
+        for folder in created.reversed() { rmdir(folder) }
+    }
+
+    /// access(2) W_OK, as an error that says why not (EROFS, EACCES).
+    public static func checkWritable(_ path: String) throws(SystemError) {
+        _ = try syscallRetrying("access", subject: path) { access(path, W_OK) }
+    }
+
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = slash == path.startIndex ? "/" : String(path[..<slash])
+        return (folder, String(path[path.index(after: slash)...]))
+    }
+}
