@@ -84,6 +84,12 @@ final class Instance {
     var pendingExit: ExitInfo?
     /// A manual restart waits for the termination to end.
     var relaunchReason: String?
+    /// Counts the requests that changed what is wanted of the instance: a queued reload
+    /// step leaves alone an instance someone stopped, restarted or deleted since.
+    var generation = 0
+    /// Why swisor itself ended a run it judged unhealthy (`watchdog`): the restart policy
+    /// then decides as after a crash, with this as the reason.
+    var failureReason: String?
     var restartTimer: EventLoop.TimerID?
     var nextRestartAt: Int64?
     var termination: Termination?

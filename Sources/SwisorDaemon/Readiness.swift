@@ -48,6 +48,7 @@ extension Supervisor {
     private func receiveNotifications(_ owner: Instance) {
         guard let fd = owner.notifySocket else { return }
         var buffer = [UInt8](repeating: 0, count: NotifySocket.maxDatagram)
+        var refreshed = false
         // A bounded number per wake-up: a flood from one app cannot hold the loop.
         for _ in 0..<64 {
             guard let datagram = NotifySocket.receive(fd, buffer: &buffer) else { return }
@@ -56,38 +57,53 @@ extension Supervisor {
             // on receipt, which is all a barrier asks): no sender to check.
             guard message.ready || message.status != nil || message.watchdogPing || message.watchdogTrigger
                     || message.watchdogUsec != nil else { continue }
-            guard let run = sender(of: datagram, for: owner) else {
+            if !refreshed && !containment.knowsEmptinessExactly {
+                // Without cgroups, membership is the /proc snapshot: one per wake-up.
+                refreshOncePerTurn()
+                refreshed = true
+            }
+            guard let (run, alive) = sender(of: datagram, for: owner) else {
                 owner.foreignNotifications += 1
                 if owner.foreignNotifications == 1 {
-                    let why = "a notify message from pid \(datagram.pid), which is no process of the app, was ignored (and any more are counted)"
+                    let why = "a notify message from pid \(datagram.pid) (uid \(datagram.uid)), which is no process of the app, was ignored (and any more are counted)"
                     owner.record("notify", why)
                     log.warning("app \(owner.spec.name) (id \(owner.id)): \(why)")
                 }
                 continue
             }
-            apply(message, to: run)
+            apply(message, to: run, fromLiveMember: alive)
         }
     }
 
-    /// Which run of the app sent it: the current one, or the new run of a reload. A
-    /// sender already gone (a short-lived `systemd-notify`) is believed for the run that
-    /// is waiting to be ready, since only the app's processes were given the socket.
-    private func sender(of datagram: NotifySocket.Datagram, for owner: Instance) -> Instance? {
+    /// Which run of the app sent it (the current one, or the new run of a reload), and
+    /// whether the sender is a live member of it. A sender of the daemon's user (or root)
+    /// already gone (a short-lived `systemd-notify`) is taken for the run waiting to be
+    /// ready, but only READY=1 and STATUS= count from it (see `apply`).
+    private func sender(of datagram: NotifySocket.Datagram, for owner: Instance) -> (Instance, Bool)? {
         let pid = datagram.pid
-        guard pid > 0 else { return nil }
-        let candidate = others.values.first { $0.origin === owner && $0.role == .candidate }
-        for run in [owner, candidate].compactMap({ $0 }) where run.pid != nil {
-            if run.pid == pid || containment.contains(pid: pid, unit: run.unit) { return run }
+        guard pid > 0, datagram.uid == geteuid() || datagram.uid == 0 else { return nil }
+        let candidates = others.values.filter { $0.origin === owner && $0.role == .candidate }.sorted { $0.unit < $1.unit }
+        let runs = [owner] + candidates
+        for run in runs where run.pid != nil {
+            if run.pid == pid || containment.contains(pid: pid, unit: run.unit) { return (run, true) }
         }
         // Gone, or a zombie (no longer in any cgroup): it sent while it lived.
         if ProcFS.entry(pid: pid)?.isZombie ?? true {
-            if let candidate, candidate.status == .launching { return candidate }
-            if owner.pid != nil { return owner }
+            if let waiting = runs.reversed().first(where: { $0.pid != nil && $0.status == .launching }) {
+                return (waiting, false)
+            }
         }
         return nil
     }
 
-    private func apply(_ message: NotifyMessage, to run: Instance) {
+    private func apply(_ message: NotifyMessage, to run: Instance, fromLiveMember: Bool) {
+        guard fromLiveMember else {
+            // A sender that cannot be checked any more may only report a start.
+            guard run.status == .launching else { return }
+            if let status = message.status { run.run.notifyStatus = status.isEmpty ? nil : status }
+            if message.ready && run.termination == nil { becameOnline(run, how: "READY=1") }
+            return
+        }
         if let status = message.status {
             run.run.notifyStatus = status.isEmpty ? nil : status
         }
@@ -141,7 +157,6 @@ extension Supervisor {
             completeReload(inst)
             return
         }
-        inst.run.watchdogMs = inst.spec.watchdogMs
         armWatchdog(inst)
     }
 
@@ -157,11 +172,14 @@ extension Supervisor {
         }
     }
 
+    /// The run is ended as a crash would end it, and the restart policy decides (a hung
+    /// app in a loop becomes errored after max_restarts, as a crashing one).
     private func watchdogFired(_ inst: Instance, why: String) {
-        guard inst.role == .current else { return }
+        guard inst.role == .current, inst.termination == nil else { return }
         inst.record("watchdog", why)
-        log.warning("app \(inst.spec.name) (id \(inst.id)): \(why): restarting")
-        settle(inst, desired: .run, relaunchReason: Supervisor.watchdogReason) {}
+        log.warning("app \(inst.spec.name) (id \(inst.id)): \(why): stopping it")
+        inst.failureReason = Supervisor.watchdogReason
+        terminate(inst, requested: false) {}
     }
 
     /// The run's main process is gone or being stopped: no readiness or watchdog
@@ -180,11 +198,14 @@ extension Supervisor {
     /// `completion` gets one line per instance whose new process failed (its old process
     /// kept running).
     func reload(_ targets: [Instance], completion: @escaping ([String]) -> Void) {
-        var queue = targets.sorted { $0.id < $1.id }
+        // Each instance as it is now: one that a later request stops, restarts or deletes
+        // before its turn comes is left to that request.
+        var queue = targets.sorted { $0.id < $1.id }.map { ($0, $0.generation) }
         var failures: [String] = []
         func next() {
             guard !queue.isEmpty else { return completion(failures) }
-            let inst = queue.removeFirst()
+            let (inst, generation) = queue.removeFirst()
+            guard !stoppingAll, instances[inst.id] === inst, inst.generation == generation else { return next() }
             reloadOne(inst) { failure in
                 if let failure { failures.append(failure) }
                 next()
@@ -194,6 +215,9 @@ extension Supervisor {
     }
 
     private func reloadOne(_ inst: Instance, done: @escaping (String?) -> Void) {
+        if others.values.contains(where: { $0.origin === inst && $0.role == .candidate }) {
+            return done("app \(inst.spec.name) (id \(inst.id)): a reload of it is already in progress")
+        }
         let serving = instances[inst.id] === inst && inst.pid != nil && inst.status == .online
             && inst.termination == nil && inst.desired == .run
         guard serving else {
@@ -216,12 +240,15 @@ extension Supervisor {
     /// The new run is online: it becomes the instance's run, and the old one is stopped.
     private func completeReload(_ candidate: Instance) {
         guard let inst = candidate.origin, instances[inst.id] === inst, inst.termination == nil,
-              inst.desired == .run, inst.pid != nil else {
+              inst.desired == .run else {
             // Stopped, deleted or restarted meanwhile: the new run is not wanted.
             candidateFailed(candidate, "the app was stopped or restarted during the reload")
             return
         }
-        let oldPID = inst.pid ?? 0
+        let oldPID = inst.pid
+        // The old run may have crashed meanwhile (waiting to restart, or given up): the
+        // new one serves instead, and nothing is left of the old one to stop.
+        cancelScheduledRestart(inst)
         swap(&inst.run, &candidate.run)
         candidate.role = .retiring
         candidate.status = .online
@@ -230,12 +257,17 @@ extension Supervisor {
         inst.restarts += 1
         inst.policy = RestartPolicy.History()
         snapshotTurn = .max
-        inst.run.watchdogMs = inst.spec.watchdogMs
         armWatchdog(inst)
         stopHealthTimers(candidate)
-        inst.record("reload", "pid \(inst.pid ?? 0) online; stopping the old pid \(oldPID)")
         let done = candidate.reloadDone
         candidate.reloadDone = nil
+        guard let oldPID else {
+            inst.record("reload", "pid \(inst.pid ?? 0) online; the old run had already ended")
+            endSideRun(candidate)
+            done?(nil)
+            return
+        }
+        inst.record("reload", "pid \(inst.pid ?? 0) online; stopping the old pid \(oldPID)")
         terminate(candidate, requested: true) { done?(nil) }
     }
 

@@ -23,6 +23,8 @@ public final class Supervisor {
     /// Called (on the loop) when an instance's status may have changed: the daemon keeps
     /// systemd's STATUS= line from it.
     var onStatusChange: (() -> Void)?
+    /// `stopAll` began: nothing starts any more (a queued reload step included).
+    private(set) var stoppingAll = false
     private var nextID = 0
     private let readBuffer = ReadBuffer()
 
@@ -142,12 +144,9 @@ public final class Supervisor {
     static let cronReason = "cron"
     /// A cron tick (or `trigger`) of a stopped, exited or errored app: a start.
     static let cronStartReason = "cron start"
-    /// A relaunch because the app missed its watchdog_sec (or sent WATCHDOG=trigger):
-    /// counted, and like a memory restart it keeps the crash-loop count going.
+    /// The run missed its watchdog_sec (or sent WATCHDOG=trigger): ended, and then judged
+    /// by the restart policy as a crash (it counts towards max_restarts).
     static let watchdogReason = "watchdog"
-    /// Restarts swisor decides on a running app's health: they carry the restart policy's
-    /// history on, where a user's restart starts it afresh.
-    static let healthReasons: Set<String> = [memoryReason, watchdogReason]
 
     /// `start <target>`: starts what is not running; leaves running instances alone.
     func startExisting(_ targets: [Instance], completion: @escaping () -> Void) {
@@ -194,6 +193,7 @@ public final class Supervisor {
 
     /// Stops every app, and the processes of reloads in progress, before `completion`.
     func stopAll(completion: @escaping () -> Void) {
+        stoppingAll = true
         stop(instances.values.sorted { $0.id < $1.id }) { [unowned self] in
             let group = Countdown(completion)
             for run in self.others.values {
@@ -227,6 +227,7 @@ public final class Supervisor {
                         then done: @escaping () -> Void) {
         inst.desired = desired
         inst.relaunchReason = relaunchReason
+        inst.generation += 1
         cancelScheduledRestart(inst)
         // A reload in progress yields to any later request on the instance.
         for c in others.values where c.origin === inst && c.role == .candidate {
@@ -291,7 +292,7 @@ public final class Supervisor {
         settle(inst, desired: .run, relaunchReason: running ? Supervisor.cronReason : Supervisor.cronStartReason, then: done)
     }
 
-    private func cancelScheduledRestart(_ inst: Instance) {
+    func cancelScheduledRestart(_ inst: Instance) {
         loop.cancel(inst.restartTimer)
         inst.restartTimer = nil
         inst.nextRestartAt = nil
@@ -308,6 +309,8 @@ public final class Supervisor {
         inst.status = .launching
         inst.statusReason = nil
         inst.pendingExit = nil
+        inst.failureReason = nil
+        inst.run.watchdogMs = inst.spec.watchdogMs
         inst.relaunchReason = nil
         inst.desired = .run
         for problem in inst.logs.open() {
@@ -443,13 +446,17 @@ public final class Supervisor {
             // so a new main process never meets its predecessor's workers.
             inst.pendingExit = exit
             terminate(inst, requested: false) {}
+        } else if inst.failureReason != nil && !requested {
+            // Ended by swisor for its health (watchdog): the policy decides, as after a crash.
+            inst.pendingExit = exit
         }
     }
 
     private func applyRestartPolicy(_ inst: Instance, exit: ExitInfo) {
         let outcome = RestartPolicy.decide(spec: inst.spec, exit: exit, history: inst.policy)
         inst.policy = outcome.history
-        let reason = exit.oom == true ? "oom" : exit.signal.map { "signal \($0)" } ?? "exit code \(exit.code ?? -1)"
+        let reason = inst.failureReason ?? (exit.oom == true ? "oom" : exit.signal.map { "signal \($0)" } ?? "exit code \(exit.code ?? -1)")
+        inst.failureReason = nil
         switch outcome.decision {
         case .restart(let delay):
             inst.restarts += 1
@@ -586,7 +593,7 @@ public final class Supervisor {
             if let reason = inst.relaunchReason {
                 // A manual restart (or a cron run) is a fresh start for the crash-loop
                 // count and the backoff (SEMANTICS.md); a memory restart is not.
-                if !Supervisor.healthReasons.contains(reason) { inst.policy = RestartPolicy.History() }
+                if reason != Supervisor.memoryReason { inst.policy = RestartPolicy.History() }
                 switch reason {
                 case Supervisor.startReason:
                     launch(inst, event: "start", reason: nil)
@@ -649,7 +656,7 @@ public final class Supervisor {
     /// not 100. Reusing one from the same turn is safe because a reap or a spawn since
     /// invalidates it, and a process that was already gone when it was taken cannot have
     /// forked since: "no process left" in it is still true.
-    private func refreshOncePerTurn() {
+    func refreshOncePerTurn() {
         if snapshotTurn != loop.turn { refresh() }
     }
 

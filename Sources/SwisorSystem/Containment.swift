@@ -33,7 +33,8 @@ public protocol Containment: AnyObject {
     func refresh()
     /// Live (non-zombie) processes of `unit` in the last snapshot.
     func members(of unit: Int) -> [ProcessEntry]
-    /// Whether `pid` is a live process of `unit` now (a notify message's sender).
+    /// Whether `pid` is a live process of `unit` (a notify message's sender): now with
+    /// cgroups, else as of the last `refresh`.
     func contains(pid: pid_t, unit: Int) -> Bool
     /// Memory, CPU time and process count of each running unit, for the sampler.
     func sample(units: [Int]) -> [Int: AppUsage]
@@ -181,9 +182,9 @@ public final class ProcessTreeContainment: Containment {
         known = known.filter { $0.value != unit }
     }
 
+    /// From the last snapshot: the caller refreshes it (once per loop turn, not per question).
     public func contains(pid: pid_t, unit: Int) -> Bool {
         if mainPIDs[unit] == pid { return true }
-        refresh()
         return snapshot[unit]?.contains(where: { $0.pid == pid }) ?? false
     }
 

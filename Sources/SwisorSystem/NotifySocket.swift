@@ -36,6 +36,7 @@ public enum NotifySocket {
         public var bytes: [UInt8]
         /// From SCM_CREDENTIALS; 0 when the kernel gave none.
         public var pid: pid_t
+        public var uid: uid_t
         public var truncated: Bool
     }
 
@@ -57,6 +58,6 @@ public enum NotifySocket {
         var truncated: Int32 = 0
         let n = buffer.withUnsafeMutableBytes { cswisor_notify_recv(fd.rawValue, $0.baseAddress, $0.count, &pid, &uid, &truncated) }
         guard n >= 0 else { return nil }
-        return Datagram(bytes: Array(buffer[0..<n]), pid: pid, truncated: truncated != 0)
+        return Datagram(bytes: Array(buffer[0..<n]), pid: pid, uid: uid, truncated: truncated != 0)
     }
 }

@@ -97,6 +97,11 @@ enum Client {
         defer { logFD.close() }
         var env = currentEnvironment()
         env["SWISOR_HOME"] = home.root
+        // A daemon started on the side is not the unit's service: it must not speak to the
+        // NOTIFY_SOCKET (or take the sockets) of whatever unit runs this CLI.
+        for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            env[name] = nil
+        }
         do {
             _ = try Spawner.spawn(SpawnRequest(
                 argv: [selfExecutable(), "daemon"], environment: env, cwd: "/",

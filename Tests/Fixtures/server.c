@@ -3,8 +3,11 @@
  * "ok <pid>\n". On SIGINT/SIGTERM it serves what is already queued, then exits.
  *   server serve PORT
  *   server client PORT STOPFILE OUTFILE   connects again and again until STOPFILE
- *                                         exists; writes "ok N failed M" and the
- *                                         distinct pids that answered to OUTFILE
+ *                                         exists; writes "ok N refused R reset M" and
+ *                                         the distinct pids that answered to OUTFILE
+ * A refusal means no process listened at all; a reset, a connection queued at a
+ * process that closed its socket (the kernel's SO_REUSEPORT limit without
+ * net.ipv4.tcp_migrate_req).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,7 +67,7 @@ static int serve(int port) {
 }
 
 static int client(int port, const char *stopfile, const char *outfile) {
-    long ok = 0, failed = 0;
+    long ok = 0, refused = 0, failed = 0;
     int pids[64];
     int npids = 0;
     char lastError[128] = "";
@@ -77,7 +80,14 @@ static int client(int port, const char *stopfile, const char *outfile) {
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         char buf[64] = {0};
         ssize_t n = -1;
-        if (connect(s, (struct sockaddr *)&a, sizeof a) == 0) n = read(s, buf, sizeof buf - 1);
+        int connected = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+        if (!connected && errno == ECONNREFUSED) {
+            refused++;
+            close(s);
+            usleep(2000);
+            continue;
+        }
+        if (connected) n = read(s, buf, sizeof buf - 1);
         if (n > 3 && strncmp(buf, "ok ", 3) == 0) {
             if (ok++ == 0) {
                 char started[4096];
@@ -98,7 +108,7 @@ static int client(int port, const char *stopfile, const char *outfile) {
     }
     FILE *f = fopen(outfile, "w");
     if (!f) return 1;
-    fprintf(f, "ok %ld failed %ld\n", ok, failed);
+    fprintf(f, "ok %ld refused %ld reset %ld\n", ok, refused, failed);
     for (int i = 0; i < npids; i++) fprintf(f, "%d\n", pids[i]);
     if (failed) fprintf(f, "last error: %s\n", lastError);
     fclose(f);

@@ -7,7 +7,8 @@ struct ReloadCommand: TargetedCommand {
         abstract: "Replace each instance's processes with new ones without a moment of downtime.",
         discussion: """
             For each instance in turn: start a new process beside the running one, wait until \
-            it is online (READY=1 with wait_ready, else as soon as it runs; at most listen_timeout), \
+            it is online (READY=1 with wait_ready, at most listen_timeout; else once it stayed up for \
+            min_uptime), \
             then stop the old one. With several instances one is replaced at a time, so the others \
             keep serving. A new process that fails leaves the old one running, and reload exits 1 \
             naming it. Instances that are not online are restarted. `restart` stops first.
