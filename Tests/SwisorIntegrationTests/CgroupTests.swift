@@ -147,7 +147,14 @@ struct CgroupTests {
         let infos = try h.describe("all")
         let a = try #require(infos.first { $0.name == "a" }?.cgroup)
         let b = try #require(infos.first { $0.name == "b" }?.cgroup)
-        try h.waitUntil("both trees are up") { CgroupTests.procs(a).count >= 4 && CgroupTests.procs(b).count >= 4 }
+        // Settled: the short-lived `setsid sh` is gone once its `sleep 1001` runs.
+        func settled(_ dir: String) -> Bool {
+            let commands = CgroupTests.procs(dir).map { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.replacingOccurrences(of: "\0", with: " ") ?? ""
+            }
+            return commands.count == 4 && commands.contains { $0.hasPrefix("sleep 1001") }
+        }
+        try h.waitUntil("both trees are up") { settled(a) && settled(b) }
         let bBefore = CgroupTests.procs(b).compactMap { ProcFS.entry(pid: $0)?.identity }
         for p in CgroupTests.procs(a) + CgroupTests.procs(b) { h.track(p) }
 

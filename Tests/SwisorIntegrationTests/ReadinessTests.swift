@@ -44,6 +44,20 @@ struct ReadinessTests {
         _ = try systemd.waitFor("STOPPING=1") { $0.contains("STOPPING=1") }
     }
 
+    @Test func aDaemonTheCLIStartsNeverInheritsTheCLIsSystemdVariables() throws {
+        let h = try Harness(startDaemon: false)
+        defer { h.shutdown() }
+        let s = try h.script("s.sh", "exec sleep 1000\n")
+        try h.must(["start", s, "--name", "one"], env: [
+            "NOTIFY_SOCKET": h.home + "/nobody-listens", "LISTEN_FDS": "1", "WATCHDOG_USEC": "1000",
+        ])
+        if let p = try h.app("one")?.pid { h.track(p) }
+        let daemon = try #require(h.daemonPID)
+        let env = ProcFS.environment(pid: daemon) ?? [:]
+        #expect(env["SWISOR_HOME"] == h.home, "the daemon's environment was read")
+        for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "WATCHDOG_USEC"] { #expect(env[name] == nil, "\(name)") }
+    }
+
     @Test func socketActivationServesThePassedSocketAndLeavesItBound() throws {
         let h = try Harness(startDaemon: false)
         defer { h.shutdown() }
