@@ -52,7 +52,6 @@ final class Instance {
     var nextCronAt: Int64?
     /// Replies waiting for the current termination (stop/restart/delete requests).
     var waiters: [() -> Void] = []
-    var pipes: [PipeReader] = []
     private(set) var history: [HistoryEvent] = []
 
     // Accounting, from the last containment snapshot.
@@ -88,11 +87,6 @@ final class Instance {
         }
     }
 
-    func closePipes() {
-        for p in pipes { p.close() }
-        pipes = []
-    }
-
     /// The environment the app runs with: its resolved spec plus swisor's variables.
     var environment: [String: String] {
         var env = spec.env
@@ -115,6 +109,7 @@ final class Instance {
         if detailed {
             info.spec = spec
             info.logs = logs.paths
+            logs.annotate(&info)
             info.history = history
             let uptime = ProcFS.uptimeTicks()
             info.processes = snapshot.map { ProcFS.info($0, uptimeTicks: uptime) }
