@@ -86,6 +86,33 @@ final class LogWriter: @unchecked Sendable {
     private let wake: Pipe
     private let thread = WorkerThread(name: "swisor-logs")
 
+    /// Writer thread only: one `LogFile` per path, shared by every sink that writes to it
+    /// (the instances of an app with merge_logs, an out_file that is also the error_file),
+    /// so that one rotation renames and reopens it for all of them: a second descriptor
+    /// would keep writing into the renamed file, even while it is being compressed.
+    private var filesByPath: [String: (file: LogFile, users: Int)] = [:]
+
+    func acquireFile(_ path: String) -> LogFile {
+        if let entry = filesByPath[path] {
+            filesByPath[path] = (entry.file, entry.users + 1)
+            return entry.file
+        }
+        let file = LogFile(path: path)
+        filesByPath[path] = (file, 1)
+        return file
+    }
+
+    /// The caller has written the file's buffer.
+    func releaseFile(_ file: LogFile) {
+        guard let entry = filesByPath[file.path], entry.file === file else { return }
+        if entry.users > 1 {
+            filesByPath[file.path] = (file, entry.users - 1)
+        } else {
+            filesByPath[file.path] = nil
+            file.close()
+        }
+    }
+
     init(zone: TimeZoneRules) throws(SystemError) {
         self.zone = zone
         wake = try Pipe.make()
@@ -248,7 +275,14 @@ final class LogSink: @unchecked Sendable {
         self.id = id
     }
 
-    private var files: [LogFile] { [out, err, combined].compactMap { $0 } }
+    /// Each file once (out_file and error_file may name the same file).
+    private var files: [LogFile] {
+        var result: [LogFile] = []
+        for f in [out, err, combined] {
+            if let f, !result.contains(where: { $0 === f }) { result.append(f) }
+        }
+        return result
+    }
 
     func process(_ batch: [LogEntry], writer: LogWriter) {
         for entry in batch {
@@ -298,7 +332,7 @@ final class LogSink: @unchecked Sendable {
                 }
                 for f in files {
                     write(f, writer)
-                    f.close()
+                    writer.releaseFile(f)
                 }
                 out = nil
                 err = nil
@@ -333,11 +367,11 @@ final class LogSink: @unchecked Sendable {
         if old?.paths != c.paths {
             for f in files {
                 write(f, writer)
-                f.close()
+                writer.releaseFile(f)
             }
-            out = c.paths.out.map(LogFile.init(path:))
-            err = c.paths.err.map(LogFile.init(path:))
-            combined = c.paths.combined.map(LogFile.init(path:))
+            out = c.paths.out.map(writer.acquireFile)
+            err = c.paths.err.map(writer.acquireFile)
+            combined = c.paths.combined.map(writer.acquireFile)
         }
         // Opened now, as the app starts: the files exist for readers, and an unwritable
         // directory is reported at once, not at the first line.
@@ -368,7 +402,8 @@ final class LogSink: @unchecked Sendable {
         for f in targets {
             f.buffer.append(contentsOf: scratch)
             if complete { f.bufferedLines += 1 }
-            if complete, let max = config?.settings.maxSizeBytes, f.size + UInt64(f.buffer.count) >= max {
+            if complete, let max = config?.settings.maxSizeBytes, f.isRegular, f.size + UInt64(f.buffer.count) >= max,
+               f.rotateRetryAtMono <= monotonicMilliseconds() {
                 // At a line boundary, with the line in the old file: rename and reopen.
                 write(f, writer)
                 rotate(f, writer)

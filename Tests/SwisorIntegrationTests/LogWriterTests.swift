@@ -161,7 +161,8 @@ struct LogWriterTests {
             guard try h.app("seq")?.status == .stopped else { return false }
             let names = Self.logNames(h)
             let pending = names.contains { $0.hasPrefix("seq-out__") && !$0.hasSuffix(".gz") }
-            return !pending && h.read(h.home + "/logs/seq-out.log").hasSuffix("\(count)\n")
+            // The last line may have filled a file: then it ends the newest rotated one.
+            return try !pending && Self.allLines(h, base: "seq-out").last == "\(count)"
         }
         let rotated = Self.logNames(h).filter { $0.hasPrefix("seq-out__") }
         #expect(rotated.count >= 20, "only \(rotated.count) rotations")
@@ -183,6 +184,33 @@ struct LogWriterTests {
         #expect(info.logDroppedLines == 0)
     }
 
+    /// Two instances with merge_logs share one file: one rotation renames and reopens it
+    /// for both (a second descriptor would write into the renamed file while it is being
+    /// compressed, and those lines would be lost).
+    @Test func instancesSharingAFileRotateItTogether() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let count = 150_000
+        try h.script("seq.sh", "exec seq -f \"$NODE_APP_INSTANCE-%g\" 1 \(count)\n")
+        let eco = try h.file("eco.json", """
+        {"apps": [{"name": "pair", "script": "./seq.sh", "instances": 2, "merge_logs": true, "autorestart": false,
+                   "log_max_size": "64K", "log_retain": 1000, "log_compress": true}]}
+        """)
+        try h.must(["start", eco])
+        try h.waitUntil("both instances ended and every rotated file is compressed", timeout: 120) {
+            let apps = try h.list()
+            guard apps.count == 2, apps.allSatisfy({ $0.status == .stopped }) else { return false }
+            guard !Self.logNames(h).contains(where: { $0.hasPrefix("pair-out__") && !$0.hasSuffix(".gz") }) else { return false }
+            return try Self.allLines(h, base: "pair-out").count >= 2 * count
+        }
+        var seen: [String: Int] = [:]
+        for line in try Self.allLines(h, base: "pair-out") { seen[String(line), default: 0] += 1 }
+        let missing = (0..<2).flatMap { i in (1...count).map { "\(i)-\($0)" } }.filter { seen[$0] == nil }
+        #expect(missing.isEmpty, "\(missing.count) lines missing, first \(missing.prefix(3))")
+        #expect(seen.values.allSatisfy { $0 == 1 } && seen.count == 2 * count, "\(seen.count) distinct lines")
+        #expect(Self.logNames(h).filter { $0.hasPrefix("pair-out__") }.count >= 20)
+    }
+
     /// log_retain keeps the newest rotated files; without compression they stay plain.
     @Test func retentionDeletesTheOldest() throws {
         let h = try Harness()
@@ -194,7 +222,7 @@ struct LogWriterTests {
         """)
         try h.must(["start", eco])
         try h.waitUntil("the app wrote its last line", timeout: 60) {
-            try h.app("seq")?.status == .stopped && h.read(h.home + "/logs/seq-out.log").hasSuffix("\(count)\n")
+            try h.app("seq")?.status == .stopped && Self.allLines(h, base: "seq-out").last == "\(count)"
         }
         let rotated = Self.logNames(h).filter { $0.hasPrefix("seq-out__") }
         #expect(rotated.count == 3, "\(rotated)")
