@@ -12,7 +12,7 @@ RELR_FLAGS   := $(shell [ "$(GLIBC_MINOR)" -ge 36 ] 2>/dev/null && echo "-Xswift
 BUILD_FLAGS  ?= -c release --static-swift-stdlib $(RELR_FLAGS)
 RELEASE_BIN   = .build/release/swisor
 DEBUG_BIN     = .build/debug/swisor
-APT_PACKAGES  = libsystemd-dev pkg-config
+APT_PACKAGES  = libsystemd-dev zlib1g-dev pkg-config
 
 .PHONY: all deps build debug test demo demo-stop bench install uninstall clean
 
@@ -22,6 +22,7 @@ all: build
 deps:
 	@missing=""; \
 	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev pkg-config"; \
+	pkg-config --exists zlib 2>/dev/null || missing="$$missing zlib1g-dev pkg-config"; \
 	command -v setpriv >/dev/null 2>&1 || missing="$$missing util-linux"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \

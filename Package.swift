@@ -21,10 +21,16 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // zlib, for gzip-compressed rotated logs (gzdopen/gzwrite: plain functions).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Pure core: ecosystem model and validation, policy, protocol. No syscalls.
         .target(name: "SwisorCore"),
         // Linux layer: file descriptors, event loop, spawn, /proc, sockets, containment.
-        .target(name: "SwisorSystem", dependencies: ["CSwisor", "CSystemd", "SwisorCore"]),
+        .target(name: "SwisorSystem", dependencies: ["CSwisor", "CSystemd", "CZlib", "SwisorCore"]),
         // The supervisor itself, driven by the event loop.
         .target(name: "SwisorDaemon", dependencies: ["SwisorCore", "SwisorSystem"]),
         .executableTarget(

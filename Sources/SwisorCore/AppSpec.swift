@@ -68,6 +68,25 @@ public struct AppSpec: Codable, Sendable, Equatable {
     /// `watchdog_sec`: the app must send `WATCHDOG=1` at least this often once it is online,
     /// or it is restarted (reason `watchdog`). nil: no watchdog.
     public var watchdogMs: Int?
+    /// `log_date_format` as written (a valid `LogDateFormat`): each line gets this time
+    /// stamp. nil: none (unless `time`). Every log option is optional, so that dumps saved
+    /// before they existed still load; `logSettings(defaults:)` resolves them.
+    public var logDateFormat: String?
+    /// `time: true`: each line gets an ISO 8601 time stamp (when `logDateFormat` is nil).
+    public var time: Bool?
+    /// `log_type`: text lines (nil, the default, or `.text`), JSON records, or the journal.
+    public var logType: LogType?
+    /// `log_max_size`: rotate a log file once it reaches this size. nil: the daemon's
+    /// default (SWISOR_LOG_MAX_SIZE), else no rotation by size.
+    public var logMaxSizeBytes: UInt64?
+    /// `log_retain`: rotated files kept per log (the oldest are deleted). nil: the
+    /// daemon's default, else `LogSettings.defaultRetain`.
+    public var logRetain: Int?
+    /// `log_compress`: gzip rotated files. nil: the daemon's default, else false.
+    public var logCompress: Bool?
+    /// `log_rotate_interval`: a cron expression (validated) on which the logs rotate.
+    /// nil: the daemon's default, else none.
+    public var logRotateInterval: String?
 
     public init(
         name: String,
@@ -104,7 +123,14 @@ public struct AppSpec: Codable, Sendable, Equatable {
         cpuQuotaPercent: Int? = nil,
         waitReady: Bool? = nil,
         listenTimeoutMs: Int? = nil,
-        watchdogMs: Int? = nil
+        watchdogMs: Int? = nil,
+        logDateFormat: String? = nil,
+        time: Bool? = nil,
+        logType: LogType? = nil,
+        logMaxSizeBytes: UInt64? = nil,
+        logRetain: Int? = nil,
+        logCompress: Bool? = nil,
+        logRotateInterval: String? = nil
     ) {
         self.name = name
         self.namespace = namespace
@@ -141,6 +167,13 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.waitReady = waitReady
         self.listenTimeoutMs = listenTimeoutMs
         self.watchdogMs = watchdogMs
+        self.logDateFormat = logDateFormat
+        self.time = time
+        self.logType = logType
+        self.logMaxSizeBytes = logMaxSizeBytes
+        self.logRetain = logRetain
+        self.logCompress = logCompress
+        self.logRotateInterval = logRotateInterval
     }
 
     /// Whether the app reports readiness over the notify protocol.
@@ -222,5 +255,12 @@ extension AppSpec {
         case waitReady = "wait_ready"
         case listenTimeoutMs = "listen_timeout_ms"
         case watchdogMs = "watchdog_ms"
+        case logDateFormat = "log_date_format"
+        case time
+        case logType = "log_type"
+        case logMaxSizeBytes = "log_max_size_bytes"
+        case logRetain = "log_retain"
+        case logCompress = "log_compress"
+        case logRotateInterval = "log_rotate_interval"
     }
 }

@@ -175,6 +175,7 @@ struct EcosystemAppReader {
             throw error(member(key), "expected a positive duration, found \(value.brief)")
         }
         let watchdog = try readWatchdog()
+        let logOptions = try readLogOptions()
 
         return AppSpec(
             name: name,
@@ -211,7 +212,14 @@ struct EcosystemAppReader {
             cpuQuotaPercent: limits.cpuQuotaPercent,
             waitReady: waitReady,
             listenTimeoutMs: listenTimeout,
-            watchdogMs: watchdog
+            watchdogMs: watchdog,
+            logDateFormat: logOptions.dateFormat,
+            time: logOptions.time,
+            logType: logOptions.type,
+            logMaxSizeBytes: logOptions.maxSize,
+            logRetain: logOptions.retain,
+            logCompress: logOptions.compress,
+            logRotateInterval: logOptions.rotateInterval
         )
     }
 
@@ -323,6 +331,55 @@ struct EcosystemAppReader {
             throw error(member(key), "memory_high must not be above memory_max (\(max) bytes), found \(value.brief)")
         }
         return limits
+    }
+
+    /// Line format and rotation. Each is kept only when given, so the daemon's defaults
+    /// (SWISOR_LOG_*) apply to the rest.
+    private func readLogOptions() throws(ConfigError) -> (
+        dateFormat: String?, time: Bool?, type: LogType?, maxSize: UInt64?, retain: Int?, compress: Bool?,
+        rotateInterval: String?
+    ) {
+        var dateFormat: String?
+        if let (key, value) = given["log_date_format"] {
+            let text = try string(key, value, expected: "a date format such as \"YYYY-MM-DD HH:mm:ss Z\"")
+            do {
+                _ = try LogDateFormat(text)
+            } catch {
+                throw self.error(member(key), "invalid date format \(value.brief): \(error.message)")
+            }
+            dateFormat = text
+        }
+        let time = try bool("time")
+        var type: LogType?
+        if let (key, value) = given["log_type"] {
+            guard case .string(let text) = value, let t = LogType(rawValue: text) else {
+                throw error(member(key), "expected \"text\", \"json\" or \"journal\", found \(value.brief)")
+            }
+            type = t
+        }
+        var maxSize: UInt64?
+        if let (key, value) = given["log_max_size"] {
+            guard let bytes = Units.parseMemorySize(value), bytes >= LogSettings.minimumMaxSize else {
+                throw error(member(key), "expected a size of at least 1K (\(Units.memorySizeForms)), found \(value.brief)")
+            }
+            maxSize = bytes
+        }
+        var retain: Int?
+        if let (key, value) = given["log_retain"] {
+            retain = try integer(key, value, in: 1...Int64(Int32.max), expected: "a number of rotated files to keep, 1 or more")
+        }
+        let compress = try bool("log_compress")
+        var rotateInterval: String?
+        if let (key, value) = given["log_rotate_interval"] {
+            let text = try string(key, value, expected: "a cron expression such as \"0 0 * * *\"")
+            do {
+                _ = try CronExpression.parse(text)
+            } catch {
+                throw self.error(member(key), "invalid cron expression \(value.brief): \(error.message)")
+            }
+            rotateInterval = text
+        }
+        return (dateFormat, time, type, maxSize, retain, compress, rotateInterval)
     }
 
     /// Checked at load, so a bad expression names its JSON path instead of failing

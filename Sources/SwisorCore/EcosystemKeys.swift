@@ -75,17 +75,17 @@ enum EcosystemKeys {
         Option("watchdog_sec", .supported),
         Option("port", .supported),
         Option("append_env_to_name", .supported),
+        Option("log_date_format", .supported),
+        Option("time", .supported),
+        Option("log_type", .supported),
+        Option("log_max_size", .supported),
+        Option("log_retain", .supported),
+        Option("log_compress", .supported),
+        Option("log_rotate_interval", .supported),
     ]
 
     /// The one list of options that swisor will implement (SEMANTICS.md describes most).
     static let notYet: [Option] = [
-        Option("log_date_format", .notYet(kind: .string, harmless: [])),
-        Option("time", .notYet(kind: .bool, harmless: [.bool(false)])),
-        Option("log_type", .notYet(kind: .string, harmless: [])),
-        Option("log_max_size", .notYet(kind: .memorySize, harmless: [])),
-        Option("log_retain", .notYet(kind: .any, harmless: [])),
-        Option("log_compress", .notYet(kind: .bool, harmless: [.bool(false)])),
-        Option("log_rotate_interval", .notYet(kind: .any, harmless: [])),
         // Running as another user needs the daemon to be root; PM2 has these.
         Option("uid", aliases: ["user"], .notYet(kind: .any, harmless: [])),
         Option("gid", .notYet(kind: .any, harmless: [])),

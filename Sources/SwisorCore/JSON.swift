@@ -232,10 +232,46 @@ extension JSON {
     }
 
     private static func writeString(_ s: String, into out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
+        appendEscaped(s, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: String escaping over bytes
+
+    /// Appends `bytes` as the inside of a JSON string (no quotes): `\"`, `\\`, `\n`, `\r`,
+    /// `\t`, `\b`, `\f`, `\u00XX` for the other control characters, everything else as it is
+    /// (non-ASCII is valid unescaped in JSON). Bytes that are not well-formed UTF-8 become
+    /// U+FFFD, one per maximal ill-formed subpart (Unicode 15, 3.9), which is what
+    /// `String(decoding:as:)` does, so the result is always valid JSON. The one escaper of
+    /// the package: `serialized()` and the JSON log records (`LogRecordRenderer`) both use it.
+    public static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let count = bytes.count
+        var runStart = 0
+        var i = 0
+        func flushRun(to end: Int, _ out: inout [UInt8]) {
+            if end > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end])) }
+        }
+        while i < count {
+            let b = bytes[i]
+            if b >= 0x20 && b < 0x80 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if b >= 0x80 {
+                let (length, valid) = utf8Sequence(bytes, at: i)
+                if valid {
+                    i += length
+                    continue
+                }
+                flushRun(to: i, &out)
+                out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                i += length
+                runStart = i
+                continue
+            }
+            flushRun(to: i, &out)
+            switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
             case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
@@ -243,16 +279,53 @@ extension JSON {
             case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
             default:
-                // Everything else, non-ASCII included, is valid unescaped in JSON.
-                out.append(byte)
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 0xF)])
             }
+            i += 1
+            runStart = i
         }
-        out.append(UInt8(ascii: "\""))
+        flushRun(to: count, &out)
+    }
+
+    /// `appendEscaped` for a string (always well-formed UTF-8).
+    public static func appendEscaped(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// The UTF-8 sequence that starts with the non-ASCII byte at `i`: its length when it is
+    /// well-formed (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above
+    /// U+10FFFF), else the length of its maximal ill-formed subpart (at least 1).
+    static func utf8Sequence(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (length: Int, valid: Bool) {
+        let need: Int
+        // The range allowed for the second byte; the others are always 0x80...0xBF.
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch bytes[i] {
+        case 0xC2...0xDF: need = 1
+        case 0xE0: (need, low) = (2, 0xA0)
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED: (need, high) = (2, 0x9F)
+        case 0xF0: (need, low) = (3, 0x90)
+        case 0xF1...0xF3: need = 3
+        case 0xF4: (need, high) = (3, 0x8F)
+        default: return (1, false)  // a stray continuation byte, C0, C1, F5...FF
+        }
+        var j = 1
+        while j <= need {
+            guard i + j < bytes.count else { return (j, false) }
+            let c = bytes[i + j]
+            guard c >= low && c <= high else { return (j, false) }
+            low = 0x80
+            high = 0xBF
+            j += 1
+        }
+        return (need + 1, true)
     }
 }
 

@@ -53,7 +53,7 @@ public struct LogRecordRenderer: Sendable {
         self.zone = zone
         func fields(_ stream: LogStream) -> [UInt8] {
             var out = Array(#"","app":""#.utf8)
-            Self.appendEscaped(app, to: &out)
+            JSON.appendEscaped(app, to: &out)
             out.append(contentsOf: #"","id":"#.utf8)
             LogDateFormat.appendNumber(Int64(instance), width: 1, to: &out)
             out.append(contentsOf: #","stream":""#.utf8)
@@ -93,7 +93,7 @@ public struct LogRecordRenderer: Sendable {
             out.append(contentsOf: #"{"timestamp":""#.utf8)
             out.append(contentsOf: stamp)
             out.append(contentsOf: stream == .out ? jsonFieldsOut : jsonFieldsErr)
-            Self.appendEscaped(bytes, to: &out)
+            JSON.appendEscaped(bytes, to: &out)
             out.append(UInt8(ascii: "\""))
             if end == .cut { out.append(contentsOf: #","cut":true"#.utf8) }
             out.append(contentsOf: "}\n".utf8)
@@ -119,98 +119,9 @@ public struct LogRecordRenderer: Sendable {
             // Literal text of a user's format may hold a quote or a backslash.
             var text: [UInt8] = []
             dateFormat.append(epochMs: epochMs, in: zone, to: &text)
-            text.withUnsafeBytes { Self.appendEscaped($0, to: &stamp) }
+            text.withUnsafeBytes { JSON.appendEscaped($0, to: &stamp) }
         } else {
             dateFormat.append(epochMs: epochMs, in: zone, to: &stamp)
         }
-    }
-
-    // MARK: JSON string escaping over bytes
-
-    /// Appends `bytes` as the inside of a JSON string (no quotes), escaped exactly as
-    /// `JSON.serialized()` escapes a `String` (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`,
-    /// `\u00XX` for other control characters, everything else as is). Bytes that are not
-    /// well-formed UTF-8 become U+FFFD, one per maximal ill-formed subpart (Unicode 15,
-    /// 3.9), which is what `String(decoding:as:)` does, so the result is always valid JSON.
-    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        let count = bytes.count
-        var runStart = 0
-        var i = 0
-        func flushRun(to end: Int, _ out: inout [UInt8]) {
-            if end > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<end])) }
-        }
-        while i < count {
-            let b = bytes[i]
-            if b >= 0x20 && b < 0x80 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
-                i += 1
-                continue
-            }
-            if b >= 0x80 {
-                let (length, valid) = utf8Sequence(bytes, at: i)
-                if valid {
-                    i += length
-                    continue
-                }
-                flushRun(to: i, &out)
-                out.append(contentsOf: [0xEF, 0xBF, 0xBD])
-                i += length
-                runStart = i
-                continue
-            }
-            flushRun(to: i, &out)
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            default:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hexDigits[Int(b >> 4)])
-                out.append(hexDigits[Int(b & 0xF)])
-            }
-            i += 1
-            runStart = i
-        }
-        flushRun(to: count, &out)
-    }
-
-    static func appendEscaped(_ text: String, to out: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), to: &out) }
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// The UTF-8 sequence that starts with the non-ASCII byte at `i`: its length when it is
-    /// well-formed (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above
-    /// U+10FFFF), else the length of its maximal ill-formed subpart (at least 1).
-    static func utf8Sequence(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (length: Int, valid: Bool) {
-        let need: Int
-        // The range allowed for the second byte; the others are always 0x80...0xBF.
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch bytes[i] {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: (need, low) = (2, 0xA0)
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: (need, high) = (2, 0x9F)
-        case 0xF0: (need, low) = (3, 0x90)
-        case 0xF1...0xF3: need = 3
-        case 0xF4: (need, high) = (3, 0x8F)
-        default: return (1, false)  // a stray continuation byte, C0, C1, F5...FF
-        }
-        var j = 1
-        while j <= need {
-            guard i + j < bytes.count else { return (j, false) }
-            let c = bytes[i + j]
-            guard c >= low && c <= high else { return (j, false) }
-            low = 0x80
-            high = 0xBF
-            j += 1
-        }
-        return (need + 1, true)
     }
 }

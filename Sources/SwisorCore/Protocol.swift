@@ -9,6 +9,10 @@ public enum ControlProtocol {
 
 public enum Command: String, Codable, Sendable, CaseIterable {
     case ping, list, describe, start, restart, stop, delete, logs, kill, reset, trigger, doctor, reload
+    /// Empty the current log files of a target (through the log writer: no line is torn).
+    case flush
+    /// Open every log file again by its path (after an external logrotate moved them).
+    case reloadLogs
 }
 
 public struct Request: Codable, Sendable {
@@ -281,6 +285,16 @@ public struct AppInfo: Codable, Sendable {
     public var processes: [ProcessInfo]?
     /// The app's cgroup directory while it has one.
     public var cgroup: String?
+    // describe only, the instance's logs (`logs` has `log_journal` too):
+    /// Lines (and bytes) that could not be written: a full disk, an unwritable directory.
+    public var logDroppedLines: Int?
+    public var logDroppedBytes: Int64?
+    /// The last failure to write or open a log file (kept after a recovery).
+    public var logError: String?
+    /// Lines go to the systemd journal (log_type journal, and a journal runs).
+    public var logJournal: Bool?
+    /// Rotations done since the daemon started.
+    public var logRotations: Int?
 
     public init(id: Int, name: String, namespace: String, instance: Int, status: AppStatus,
                 statusReason: String? = nil, pid: Int32? = nil, restarts: Int = 0,
@@ -317,6 +331,11 @@ public struct AppInfo: Codable, Sendable {
         case lastExit = "last_exit"
         case notifyStatus = "notify_status"
         case spec, logs, history, processes, cgroup
+        case logDroppedLines = "log_dropped_lines"
+        case logDroppedBytes = "log_dropped_bytes"
+        case logError = "log_error"
+        case logJournal = "log_journal"
+        case logRotations = "log_rotations"
     }
 }
 
@@ -343,7 +362,8 @@ extension Response {
 extension AppInfo {
     /// The list fields as JSON with sorted keys; nil for a detailed (describe) record.
     var summaryJSON: JSON? {
-        guard spec == nil, logs == nil, history == nil, processes == nil, cgroup == nil else { return nil }
+        guard spec == nil, logs == nil, history == nil, processes == nil, cgroup == nil, logDroppedLines == nil,
+              logDroppedBytes == nil, logError == nil, logJournal == nil, logRotations == nil else { return nil }
         var m: [(key: String, value: JSON)] = [
             ("cpu", .number(cpu)),
             ("created_at", .int(createdAt)),

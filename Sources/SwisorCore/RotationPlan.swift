@@ -50,21 +50,24 @@ public enum RotationPlan {
     public static let stampFormat = try! LogDateFormat("YYYY-MM-DD_HH-mm-ss")
 
     /// The rotated name for the log at `logPath`, rotated at `epochMs` (the stamp is `zone`'s
-    /// wall time). `isTaken` is asked about file names (not paths) in the log's directory:
-    /// when the name, or its `.gz`, is taken (two rotations within one second), `.1`, `.2`,
-    /// … is added before the extension until it is free.
+    /// wall time). `existing` is the listing of the log's directory (file names): when this
+    /// log already has rotated files with the same stamp (several rotations within one
+    /// second), `.N` is added before the extension, N one more than the highest there.
+    /// Never a lower free number: retention may have deleted `.1` while `.5` is kept, and a
+    /// new `.1` would then sort as older than `.5` and be the next one deleted.
     public static func rotatedFile(
-        forLog logPath: String, at epochMs: Int64, zone: TimeZoneRules, compress: Bool,
-        isTaken: (String) -> Bool
+        forLog logPath: String, at epochMs: Int64, zone: TimeZoneRules, compress: Bool, existing: [String]
     ) -> RotatedFile {
         let log = LogName(path: logPath)
-        let stem = log.base + "__" + stampFormat.format(epochMs: epochMs, in: zone)
-        var name = stem + log.ext
-        var n = 0
-        while isTaken(name) || isTaken(name + ".gz") {
-            n += 1
-            name = stem + "." + String(n) + log.ext
+        let stamp = stampFormat.format(epochMs: epochMs, in: zone)
+        let stem = log.base + "__" + stamp
+        var highest: Int? = nil
+        for name in existing {
+            if let parsed = parseRotatedName(name, of: log), parsed.stamp == stamp {
+                highest = max(highest ?? 0, parsed.counter)
+            }
         }
+        let name = highest.map { stem + "." + String($0 + 1) + log.ext } ?? stem + log.ext
         let path = log.directory + name
         return RotatedFile(path: path, finalPath: compress ? path + ".gz" : path)
     }

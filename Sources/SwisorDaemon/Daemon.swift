@@ -24,13 +24,16 @@ public final class Daemon {
 
     private let zoneName: String
 
-    private init(home: Home, loop: EventLoop, containment: Containment) {
+    private init(home: Home, loop: EventLoop, containment: Containment) throws(SystemError) {
         self.home = home
         self.loop = loop
         let zone = LocalTimeZone.load()
         if let warning = zone.warning { log.warning(warning) }
         self.zoneName = zone.name
-        self.supervisor = Supervisor(loop: loop, home: home, containment: containment, log: log, zone: zone.rules)
+        let (logDefaults, problems) = LogService.environmentDefaults()
+        for problem in problems { log.warning(problem) }
+        let logs = try LogService(loop: loop, logsDirectory: home.logs, zone: zone.rules, defaults: logDefaults)
+        self.supervisor = Supervisor(loop: loop, home: home, containment: containment, log: log, logs: logs, zone: zone.rules)
     }
 
     /// Runs the daemon in the foreground; returns its exit status.
@@ -60,7 +63,7 @@ public final class Daemon {
         let containment = selectContainment(home: home, log: log)
         do {
             let loop = try EventLoop()
-            let daemon = Daemon(home: home, loop: loop, containment: containment)
+            let daemon = try Daemon(home: home, loop: loop, containment: containment)
             return try daemon.serve(resurrect: resurrect)
         } catch {
             log.error("cannot start: \(error)")
@@ -105,8 +108,10 @@ public final class Daemon {
             SIGCHLD: { [unowned self] in self.supervisor.reap() },
             SIGTERM: { [unowned self] in self.shutdown(reason: "SIGTERM") },
             SIGINT: { [unowned self] in self.shutdown(reason: "SIGINT") },
-            // Reserved for reopening logs; must not kill the daemon meanwhile.
-            SIGHUP: { [unowned self] in self.log.info("SIGHUP received (nothing to reload)") },
+            // As `swisor reloadLogs`: logrotate's postrotate sends it.
+            SIGHUP: { [unowned self] in
+                self.supervisor.logs.reopenAll { self.log.info("SIGHUP: log files reopened") }
+            },
         ])
         // Children may have exited before the signalfd existed.
         supervisor.reap()
@@ -143,6 +148,8 @@ public final class Daemon {
 
         loop.run()
 
+        // The apps are stopped: what their pipes still hold reaches the files.
+        supervisor.logs.shutdown()
         server?.close()
         supervisor.containment.shutdown()
         if !socketActivated { unlink(home.socket) }
@@ -272,6 +279,7 @@ public final class Daemon {
                 reply(Response(apps: found.map {
                     var info = $0.info(detailed: false, snapshot: [])
                     info.logs = $0.logs.paths
+                    info.logJournal = $0.logs.stats.journal
                     return info
                 }), nil)
             } else {
@@ -343,6 +351,20 @@ public final class Daemon {
                 }
             }
 
+        case .flush:
+            let target = request.target ?? "all"
+            let found = supervisor.resolve(target)
+            if found.isEmpty && target != "all" { return reply(noMatch(target), nil) }
+            supervisor.flushLogs(found) {
+                reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) },
+                               messages: found.map { "flushed the logs of \($0.spec.name) (id \($0.id))" }), nil)
+            }
+
+        case .reloadLogs:
+            supervisor.logs.reopenAll { [unowned self] in
+                reply(Response(messages: ["reopened the log files of \(self.supervisor.count) app instance(s)"]), nil)
+            }
+
         case .kill:
             let count = supervisor.count
             shutdown(reason: "swisor kill") { [unowned self] in
@@ -363,6 +385,11 @@ extension AppInfo {
         s.history = nil
         s.processes = nil
         s.cgroup = nil
+        s.logDroppedLines = nil
+        s.logDroppedBytes = nil
+        s.logError = nil
+        s.logJournal = nil
+        s.logRotations = nil
         return s
     }
 }

@@ -31,7 +31,6 @@ final class Instance {
         var pid: pid_t?
         var startedMono: Int64 = 0
         var startedWall: Int64 = 0
-        var pipes: [PipeReader] = []
         // Accounting, from the last containment snapshot.
         var cpu: Double = 0
         var memory: Int64 = 0
@@ -113,7 +112,6 @@ final class Instance {
     var pid: pid_t? { get { run.pid } set { run.pid = newValue } }
     var runStartedMono: Int64 { get { run.startedMono } set { run.startedMono = newValue } }
     var runStartedWall: Int64 { get { run.startedWall } set { run.startedWall = newValue } }
-    var pipes: [PipeReader] { get { run.pipes } set { run.pipes = newValue } }
     var cpu: Double { get { run.cpu } set { run.cpu = newValue } }
     var memory: Int64 { get { run.memory } set { run.memory = newValue } }
     var processCount: Int { get { run.processCount } set { run.processCount = newValue } }
@@ -162,11 +160,6 @@ final class Instance {
         }
     }
 
-    func closePipes() {
-        for p in pipes { p.close() }
-        pipes = []
-    }
-
     /// Variables of systemd's protocols that an app must only see when swisor set them
     /// for it: the starting CLI's environment (under a systemd unit, say) may carry the
     /// daemon's own.
@@ -201,6 +194,7 @@ final class Instance {
         if detailed {
             info.spec = spec
             info.logs = logs.paths
+            logs.annotate(&info)
             info.history = history
             let uptime = ProcFS.uptimeTicks()
             info.processes = snapshot.map { ProcFS.info($0, uptimeTicks: uptime) }

@@ -27,6 +27,8 @@ public final class Supervisor {
     private(set) var stoppingAll = false
     private var nextID = 0
     private let readBuffer = ReadBuffer()
+    /// The log writer's loop side: routes, flush, reloadLogs.
+    let logs: LogService
 
     private var rescanTimer: EventLoop.TimerID?
     private var sampleTimer: EventLoop.TimerID?
@@ -42,8 +44,9 @@ public final class Supervisor {
     /// CPU and memory of every app, and the memory watch, are read once per second.
     static let sampleIntervalMs: Int64 = 1000
 
-    init(loop: EventLoop, home: Home, containment: Containment, log: DaemonLog, zone: TimeZoneRules = .utc) {
+    init(loop: EventLoop, home: Home, containment: Containment, log: DaemonLog, logs: LogService, zone: TimeZoneRules = .utc) {
         self.loop = loop
+        self.logs = logs
         self.zone = zone
         self.home = home
         self.containment = containment
@@ -209,7 +212,11 @@ public final class Supervisor {
     private func create(spec: AppSpec, index: Int) -> Instance {
         let id = nextID
         nextID += 1
-        let route = LogRoute(paths: LogPaths.forInstance(id: id, spec: spec, logsDirectory: home.logs))
+        let route = logs.makeRoute(id: id) { [unowned self] problem in
+            // Reported by the writer once per failure, not per line.
+            self.instances[id]?.record("log", problem)
+            self.log.warning("app \(spec.name) (id \(id)): \(problem)")
+        }
         let inst = Instance(id: id, spec: spec, index: index, logs: route)
         inst.statusObserver = { [unowned self] in self.onStatusChange?() }
         instances[id] = inst
@@ -313,10 +320,7 @@ public final class Supervisor {
         inst.run.watchdogMs = inst.spec.watchdogMs
         inst.relaunchReason = nil
         inst.desired = .run
-        for problem in inst.logs.open() {
-            inst.record("log", problem)
-            log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
-        }
+        inst.logs.configure(spec: inst.spec, index: inst.index)
         let out: Pipe, err: Pipe
         do {
             out = try Pipe.make()
@@ -361,9 +365,8 @@ public final class Supervisor {
             inst.oomSeen = 0
             containment.started(unit: inst.unit, pid: pid)
             do {
-                inst.pipes.removeAll { !$0.isOpen }
-                inst.pipes.append(try PipeReader(loop: loop, fd: out.readEnd, stream: .out, route: inst.logs, buffer: readBuffer))
-                inst.pipes.append(try PipeReader(loop: loop, fd: err.readEnd, stream: .err, route: inst.logs, buffer: readBuffer))
+                try inst.logs.attach(out.readEnd, stream: .out, loop: loop, buffer: readBuffer)
+                try inst.logs.attach(err.readEnd, stream: .err, loop: loop, buffer: readBuffer)
             } catch {
                 log.warning("app \(inst.spec.name) (id \(inst.id)): cannot watch its output: \(error)")
             }
@@ -580,7 +583,6 @@ public final class Supervisor {
         case .delete:
             inst.status = .stopped
             inst.statusReason = "deleted"
-            inst.closePipes()
             inst.logs.close()
             closeNotifySocket(inst)
             instances[inst.id] = nil

@@ -67,6 +67,7 @@ struct Swisor: ParsableCommand {
         subcommands: [
             StartCommand.self, ListCommand.self, JlistCommand.self, DescribeCommand.self,
             RestartCommand.self, ReloadCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, TriggerCommand.self, LogsCommand.self,
+            FlushCommand.self, ReloadLogsCommand.self,
             PsCommand.self, DoctorCommand.self, SaveCommand.self, ResurrectCommand.self, PingCommand.self, KillCommand.self, DaemonCommand.self,
             StartupCommand.self, UnstartupCommand.self,
         ]

@@ -123,7 +123,16 @@ struct EcosystemErrorTests {
             (#""script": "a", "watchdog_sec": -1"#, #"apps[0].watchdog_sec: expected seconds (a number such as 30) or a duration such as "30s", found -1"#),
             (#""script": "a", "watchdog_sec": 0.05"#, "apps[0].watchdog_sec: expected at least 100 ms, found 0.05"),
             (#""script": "a", "exp_backoff_restart_delay": "fast""#, #"apps[0].exp_backoff_restart_delay: expected a duration (\#(durationForms)), found "fast""#),
-            (#""script": "a", "log_date_format": 5"#, "apps[0].log_date_format: expected a string, found 5"),
+            (#""script": "a", "log_date_format": 5"#, #"apps[0].log_date_format: expected a date format such as "YYYY-MM-DD HH:mm:ss Z", found 5"#),
+            (#""script": "a", "log_date_format": "true""#, #"apps[0].log_date_format: invalid date format "true": log date format "true" has no date or time token (such as YYYY-MM-DD HH:mm:ss)"#),
+            (#""script": "a", "time": "yes""#, #"apps[0].time: expected true or false, found "yes""#),
+            (#""script": "a", "log_type": "xml""#, #"apps[0].log_type: expected "text", "json" or "journal", found "xml""#),
+            (#""script": "a", "log_max_size": "10""#, #"apps[0].log_max_size: expected a size of at least 1K (\#(memoryForms)), found "10""#),
+            (#""script": "a", "log_max_size": "big""#, #"apps[0].log_max_size: expected a size of at least 1K (\#(memoryForms)), found "big""#),
+            (#""script": "a", "log_retain": 0"#, #"apps[0].log_retain: expected a number of rotated files to keep, 1 or more, found 0"#),
+            (#""script": "a", "log_retain": "all""#, #"apps[0].log_retain: expected a number of rotated files to keep, 1 or more, found "all""#),
+            (#""script": "a", "log_compress": 1"#, #"apps[0].log_compress: expected true or false, found 1"#),
+            (#""script": "a", "log_rotate_interval": 5"#, #"apps[0].log_rotate_interval: expected a cron expression such as "0 0 * * *", found 5"#),
         ])
     func optionErrors(members: String, message: String) {
         #expect(F.appError(members) == "eco.json: " + message)

@@ -137,14 +137,14 @@ struct LogRecordTests {
                 bytes += pieces[Int.random(in: 0..<pieces.count, using: &random)]
             }
             var out: [UInt8] = [UInt8(ascii: "\"")]
-            bytes.withUnsafeBytes { LogRecordRenderer.appendEscaped($0, to: &out) }
+            bytes.withUnsafeBytes { JSON.appendEscaped($0, to: &out) }
             out.append(UInt8(ascii: "\""))
             #expect(out == JSON.string(String(decoding: bytes, as: UTF8.self)).serializedBytes(), "\(bytes)")
         }
         // Every single byte value, alone.
         for b in 0...255 {
             var out: [UInt8] = [UInt8(ascii: "\"")]
-            [UInt8(b)].withUnsafeBytes { LogRecordRenderer.appendEscaped($0, to: &out) }
+            [UInt8(b)].withUnsafeBytes { JSON.appendEscaped($0, to: &out) }
             out.append(UInt8(ascii: "\""))
             #expect(out == JSON.string(String(decoding: [UInt8(b)], as: UTF8.self)).serializedBytes(), "byte \(b)")
         }

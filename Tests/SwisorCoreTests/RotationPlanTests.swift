@@ -34,22 +34,22 @@ struct RotationPlanTests {
     func rotatedName() {
         for zone in Self.berlin {
             let file = RotationPlan.rotatedFile(
-                forLog: Self.logs + "web-out.log", at: Self.t, zone: zone, compress: false, isTaken: { _ in false })
+                forLog: Self.logs + "web-out.log", at: Self.t, zone: zone, compress: false, existing: [])
             #expect(file.path == Self.logs + "web-out__2026-11-22_10-00-00.log")
             #expect(file.finalPath == file.path)
         }
         let utc = RotationPlan.rotatedFile(
-            forLog: Self.logs + "web-out.log", at: Self.t, zone: .utc, compress: false, isTaken: { _ in false })
+            forLog: Self.logs + "web-out.log", at: Self.t, zone: .utc, compress: false, existing: [])
         #expect(utc.path == Self.logs + "web-out__2026-11-22_09-00-00.log")
         // In summer, Berlin is two hours ahead; the hour repeated in October shows twice.
         let summer = RotationPlan.rotatedFile(
             forLog: "/l/api-error-2.log", at: 1_782_122_096_789, zone: Self.berlin[0], compress: false,
-            isTaken: { _ in false })
+            existing: [])
         #expect(summer.path == "/l/api-error-2__2026-06-22_11-54-56.log")
         let first = RotationPlan.rotatedFile(
-            forLog: "/l/a.log", at: 1_792_888_200_000, zone: Self.berlin[0], compress: false, isTaken: { _ in false })
+            forLog: "/l/a.log", at: 1_792_888_200_000, zone: Self.berlin[0], compress: false, existing: [])
         let second = RotationPlan.rotatedFile(
-            forLog: "/l/a.log", at: 1_792_891_800_000, zone: Self.berlin[0], compress: false, isTaken: { _ in false })
+            forLog: "/l/a.log", at: 1_792_891_800_000, zone: Self.berlin[0], compress: false, existing: [])
         #expect(first.path == "/l/a__2026-10-25_02-30-00.log")
         #expect(second.path == "/l/a__2026-10-25_02-30-00.log")
     }
@@ -58,7 +58,7 @@ struct RotationPlanTests {
     func compressed() {
         let file = RotationPlan.rotatedFile(
             forLog: Self.logs + "web-out.log", at: Self.t, zone: Self.berlin[0], compress: true,
-            isTaken: { _ in false })
+            existing: [])
         #expect(file.path == Self.logs + "web-out__2026-11-22_10-00-00.log")
         #expect(file.finalPath == Self.logs + "web-out__2026-11-22_10-00-00.log.gz")
     }
@@ -69,15 +69,8 @@ struct RotationPlanTests {
         func rotate(_ taken: Set<String>, compress: Bool = false, log: String = "web-out.log")
             -> RotationPlan.RotatedFile
         {
-            var asked: [String] = []
-            let file = RotationPlan.rotatedFile(
-                forLog: Self.logs + log, at: Self.t, zone: Self.berlin[0], compress: compress,
-                isTaken: {
-                    asked.append($0)
-                    return taken.contains($0)
-                })
-            #expect(asked.allSatisfy { !$0.contains("/") }, "isTaken is asked about names, not paths")
-            return file
+            RotationPlan.rotatedFile(
+                forLog: Self.logs + log, at: Self.t, zone: Self.berlin[0], compress: compress, existing: Array(taken))
         }
         #expect(rotate(["\(stem).log"]).path == Self.logs + "\(stem).1.log")
         #expect(rotate(["\(stem).log", "\(stem).1.log"]).path == Self.logs + "\(stem).2.log")
@@ -92,6 +85,12 @@ struct RotationPlanTests {
         var many: Set<String> = ["\(stem).log"]
         for n in 1...11 { many.insert("\(stem).\(n).log") }
         #expect(rotate(many).path == Self.logs + "\(stem).12.log")
+        // After the highest, never in a gap: retention deleted the older ones, and a new
+        // `.1` would sort before `.5` and be deleted next (found by the integration test).
+        #expect(rotate(["\(stem).5.log", "\(stem).6.log.gz"]).path == Self.logs + "\(stem).7.log")
+        #expect(rotate(["\(stem).3.log"]).path == Self.logs + "\(stem).4.log")
+        // Another second's files do not count.
+        #expect(rotate(["web-out__2026-11-22_09-59-59.4.log"]).path == Self.logs + "\(stem).log")
     }
 
     static let listing = [
@@ -179,7 +178,7 @@ struct RotationPlanTests {
             for n in 0..<4 {
                 let file = RotationPlan.rotatedFile(
                     forLog: log, at: Self.t + Int64(n / 2) * 1000, zone: Self.berlin[0], compress: n % 2 == 1,
-                    isTaken: { taken.contains($0) })
+                    existing: Array(taken))
                 let name = String(file.finalPath.dropFirst(3))
                 taken.insert(name)
                 made.append(name)

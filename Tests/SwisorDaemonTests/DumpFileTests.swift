@@ -13,7 +13,9 @@ import Testing
         killTimeoutMs: 12_000, killMode: .mixed, outFile: "/var/log/api.out", errorFile: "/dev/null",
         logFile: "/var/log/api.log", mergeLogs: true, minUptimeMs: 5000, maxRestarts: 4, restartDelayMs: 250,
         expBackoffRestartDelayMs: 100, expBackoffMaxDelayMs: 30_000, stopExitCodes: [0, 3],
-        maxMemoryRestartBytes: 1 << 40, cronRestart: "0 3 * * *", autostart: false)
+        maxMemoryRestartBytes: 1 << 40, cronRestart: "0 3 * * *", autostart: false,
+        logDateFormat: "YYYY-MM-DD HH:mm:ss Z", time: true, logType: .json, logMaxSizeBytes: 10 << 20, logRetain: 7,
+        logCompress: true, logRotateInterval: "0 0 * * *")
     static let small = AppSpec(name: "worker", script: "sleep", args: ["3600"], cwd: "/")
     static let shell = AppSpec(name: "job", script: "echo $HOME && date", shell: true, cwd: "/tmp")
 

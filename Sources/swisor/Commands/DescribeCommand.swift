@@ -64,9 +64,16 @@ struct DescribeCommand: ParsableCommand {
         }
         if let c = a.cgroup { lines.append(("cgroup", c)) }
         if let l = a.logs {
+            if a.logJournal == true { lines.append(("logs to", "the journal (SYSLOG_IDENTIFIER=\(a.name))")) }
             lines.append(("out log", l.out ?? "-"))
             lines.append(("error log", l.err ?? "-"))
             if let c = l.combined { lines.append(("combined log", c)) }
+        }
+        if let s = a.spec { lines.append(("log format", DescribeCommand.logFormat(s))) }
+        if let rotations = a.logRotations, rotations > 0 { lines.append(("log rotations", String(rotations))) }
+        if let dropped = a.logDroppedLines, dropped > 0 || a.logError != nil {
+            lines.append(("log lines dropped", "\(dropped) (\(Format.bytes(a.logDroppedBytes ?? 0)))"
+                + (a.logError.map { ", last error: \($0)" } ?? "")))
         }
         var out = "── \(a.name) (id \(a.id)) " + String(repeating: "─", count: max(4, 40 - a.name.count)) + "\n"
         let w = lines.map(\.0.count).max() ?? 0
@@ -86,6 +93,23 @@ struct DescribeCommand: ParsableCommand {
             }
         }
         return out
+    }
+
+    /// The line format and the rotation options the app itself sets (the daemon's
+    /// SWISOR_LOG_* defaults apply to the others).
+    static func logFormat(_ s: AppSpec) -> String {
+        var parts: [String]
+        switch s.logLineFormat {
+        case .plain: parts = ["text"]
+        case .timestamped(let f): parts = ["text, time stamp \(f.pattern)"]
+        case .json(let f): parts = ["json, time stamp \(f.pattern)"]
+        }
+        if s.logType == .journal { parts = ["journal (files: \(parts[0]))"] }
+        if let m = s.logMaxSizeBytes { parts.append("log_max_size \(Format.bytes(Int64(clamping: m)))") }
+        if let r = s.logRotateInterval { parts.append("log_rotate_interval \(r)") }
+        if let r = s.logRetain { parts.append("log_retain \(r)") }
+        if s.logCompress == true { parts.append("log_compress") }
+        return parts.joined(separator: ", ")
     }
 
     static func limits(_ s: AppSpec) -> String {

@@ -53,6 +53,13 @@ struct StartCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "File for the app's stdout.") var output: String?
     @Option(name: [.customShort("e"), .customLong("error")], help: "File for the app's stderr.") var error: String?
     @Option(name: [.customShort("l"), .customLong("log")], help: "File for stdout and stderr combined.") var log: String?
+    @Flag(help: "Prefix each log line with an ISO 8601 time stamp (time: true).") var time = false
+    @Option(name: .customLong("log-date-format"), help: "Prefix each log line with this time stamp (dayjs tokens: \"YYYY-MM-DD HH:mm:ss Z\").") var logDateFormat: String?
+    @Option(name: .customLong("log-type"), help: "text (default), json (one JSON object per line) or journal (systemd's journal).") var logType: String?
+    @Option(name: .customLong("log-max-size"), help: "Rotate a log file when it reaches this size (10M, 1G).") var logMaxSize: String?
+    @Option(name: .customLong("log-retain"), help: "Rotated files kept per log (default 30).") var logRetain: Int?
+    @Flag(name: .customLong("log-compress"), help: "gzip rotated log files.") var logCompress = false
+    @Option(name: .customLong("log-rotate-interval"), help: "Rotate the logs on this cron schedule (\"0 0 * * *\").") var logRotateInterval: String?
     @Flag(help: "Print the started apps as JSON.") var json = false
     @Argument(parsing: .postTerminator, help: "Arguments for the script (after --).") var scriptArgs: [String] = []
 
@@ -60,6 +67,8 @@ struct StartCommand: ParsableCommand {
         name != nil || namespace != nil || interpreter != nil || interpreterArgs != nil || cwd != nil
             || instances != nil || noAutorestart || killSignal != nil || killTimeout != nil || maxRestarts != nil
             || minUptime != nil || restartDelay != nil || expBackoffRestartDelay != nil || maxMemoryRestart != nil || memoryMax != nil || memoryHigh != nil || tasksMax != nil || cpuQuota != nil || cron != nil || noAutostart || mergeLogs || output != nil || error != nil || log != nil
+            || time || logDateFormat != nil || logType != nil || logMaxSize != nil || logRetain != nil || logCompress
+            || logRotateInterval != nil
             || !scriptArgs.isEmpty
     }
 
@@ -142,6 +151,13 @@ struct StartCommand: ParsableCommand {
         put("out_file", output)
         put("error_file", error)
         put("log_file", log)
+        if time { app.append(("time", .bool(true))) }
+        put("log_date_format", logDateFormat)
+        put("log_type", logType)
+        put("log_max_size", logMaxSize)
+        if let logRetain { app.append(("log_retain", .int(Int64(logRetain)))) }
+        if logCompress { app.append(("log_compress", .bool(true))) }
+        put("log_rotate_interval", logRotateInterval)
         if !scriptArgs.isEmpty { app.append(("args", .array(scriptArgs.map(JSON.string)))) }
         let eco = try load { (options: inout EcosystemOptions) throws(ConfigError) -> Ecosystem in
             options.source = "command line"

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZlib
+
+/// gzip files through zlib, for rotated logs.
+public enum Gzip {
+    /// Compresses `source` into `destination` (a `.gz`), through `destination.tmp` renamed
+    /// into place once complete and synced, then removes `source`. A reader (or a
+    /// retention pass) never sees a partial `.gz` under its final name, and the data is
+    /// in exactly one of the two names at every moment, both for an instant.
+    public static func compress(_ source: String, to destination: String, level: Int = 6) throws(SystemError) {
+        let input = try FileDescriptor.open(source, O_RDONLY)
+        defer { input.close() }
+        let temporary = destination + ".tmp"
+        let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o640)
+        guard let gz = gzdopen(output.rawValue, "wb\(max(1, min(9, level)))") else {
+            output.close()
+            unlink(temporary)
+            throw SystemError("gzdopen", subject: temporary, errno: ENOMEM)
+        }
+        // gzclose closes `output` from here on, on every path.
+        var buffer = [UInt8](repeating: 0, count: 128 * 1024)
+        var failure: SystemError?
+        while failure == nil {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(input.rawValue, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = SystemError("read", subject: source, errno: errno)
+                break
+            }
+            if n == 0 { break }
+            let written = buffer.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32(n)) }
+            if written != Int32(n) {
+                // zlib keeps errno of the failed write(2) (ENOSPC, EIO).
+                failure = SystemError("write", subject: temporary, errno: errno == 0 ? EIO : errno)
+            }
+        }
+        if failure == nil {
+            _ = gzflush(gz, Z_FINISH)
+            if fsync(output.rawValue) != 0 { failure = SystemError("fsync", subject: temporary, errno: errno) }
+        }
+        let closed = gzclose(gz)
+        if failure == nil && closed != Z_OK {
+            failure = SystemError("write", subject: temporary, errno: errno == 0 ? EIO : errno)
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        _ = try syscallRetrying("rename", subject: destination) { rename(temporary, destination) }
+        _ = try syscallRetrying("unlink", subject: source) { unlink(source) }
+    }
+
+    /// The decompressed content of a `.gz` file (several members are read one after the
+    /// other), or nil when it cannot be read or is corrupt.
+    public static func decompress(_ path: String) -> [UInt8]? {
+        guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
+        guard let gz = gzdopen(fd.rawValue, "rb") else {
+            fd.close()
+            return nil
+        }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 128 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32($0.count)) }
+            if n < 0 {
+                gzclose(gz)
+                return nil
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buffer[0..<Int(n)])
+        }
+        return gzclose(gz) == Z_OK ? out : nil
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import SwisorCore
+@testable import SwisorDaemon
+import SwisorSystem
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The writer thread without a daemon: framing across chunks, rotation at line
+/// boundaries, back-pressure signals, and gzip.
+@Suite struct LogWriterUnitTests {
+    static func config(_ dir: TemporaryDirectory, _ settings: LogSettings) -> LogSinkConfig {
+        LogSinkConfig(paths: LogPaths(out: dir.file("app-out.log"), err: dir.file("app-error.log"), combined: nil),
+                      settings: settings, app: "app", index: 0)
+    }
+
+    /// Waits (poll with a deadline) until the writer posts events, and returns them.
+    static func events(_ writer: LogWriter, until done: ([LogEvent]) -> Bool) -> [LogEvent] {
+        var all: [LogEvent] = []
+        let deadline = Date().addingTimeInterval(20)
+        while !done(all) && Date() < deadline {
+            var pfd = pollfd(fd: writer.wakeDescriptor.rawValue, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, 100)
+            all += writer.takeEvents()
+        }
+        return all
+    }
+
+    @Test func linesSplitAcrossChunksAreWholeAndRotationHappensBetweenLines() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try LogWriter(zone: .utc)
+        let sink = LogSink(id: 0)
+        writer.enqueue(sink, .configure(Self.config(dir, LogSettings(maxSizeBytes: 4096, retain: 1000))))
+        // 20,000 numbered lines cut into chunks of awkward sizes.
+        var text: [UInt8] = []
+        for n in 1...20_000 { text += Array("line \(n)\n".utf8) }
+        var offset = 0
+        var size = 1
+        while offset < text.count {
+            let end = min(text.count, offset + size)
+            let chunk = Array(text[offset..<end])
+            writer.enqueue(sink, .data(source: 1, stream: .out, bytes: chunk, at: 0), bytes: chunk.count)
+            offset = end
+            size = size * 7 % 5003 + 1
+        }
+        writer.enqueue(sink, .end(source: 1, stream: .out, at: 0))
+        writer.enqueue(sink, .close(token: 1))
+        writer.shutdown()
+
+        let rotated = dir.entries.filter { $0.hasPrefix("app-out__") }
+        #expect(rotated.count > 20)
+        var numbers: [Int] = []
+        let ordered = rotated.sorted {
+            func key(_ n: String) -> (String, Int) {
+                let rest = n.dropFirst("app-out__".count + 19)
+                return (String(n.prefix("app-out__".count + 19)), rest.hasPrefix(".") ? Int(rest.dropFirst().prefix { $0.isNumber }) ?? 0 : 0)
+            }
+            return key($0) < key($1)
+        }
+        for name in ordered + ["app-out.log"] {
+            let content = try dir.read(name)
+            #expect(content.isEmpty || content.hasSuffix("\n"), "\(name) ends mid-line")
+            if name != "app-out.log" {
+                // Rotated once the size is reached, at the end of that line.
+                #expect(content.utf8.count >= 4096 && content.utf8.count < 4096 + 16, "\(name): \(content.utf8.count) bytes")
+            }
+            numbers += content.split(separator: "\n").map { Int($0.dropFirst(5)) ?? -1 }
+        }
+        #expect(numbers == Array(1...20_000))
+        #expect(sink.stats.rotations == rotated.count)
+    }
+
+    @Test func aQueueOverItsBoundAsksForBackPressureAndReportsTheDrain() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try LogWriter(zone: .utc)
+        defer { writer.shutdown() }
+        let sink = LogSink(id: 7)
+        writer.enqueue(sink, .configure(Self.config(dir, LogSettings())))
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: LogWriter.sinkLimit + 1)
+        #expect(writer.enqueue(sink, .data(source: 1, stream: .out, bytes: big, at: 0), bytes: big.count))
+        let events = Self.events(writer) { $0.contains { if case .drained(7) = $0 { true } else { false } } }
+        #expect(events.contains { if case .drained(7) = $0 { true } else { false } })
+        // Below the bound: no back-pressure.
+        #expect(!writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("y\n".utf8), at: 0), bytes: 2))
+    }
+
+    @Test func flushAndReopenAreDoneInOrderWithTheData() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try LogWriter(zone: .utc)
+        defer { writer.shutdown() }
+        let sink = LogSink(id: 1)
+        writer.enqueue(sink, .configure(Self.config(dir, LogSettings())))
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("before\n".utf8), at: 0), bytes: 7)
+        writer.enqueue(sink, .truncate(token: 1))
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("after\n".utf8), at: 0), bytes: 6)
+        _ = Self.events(writer) { $0.contains { if case .done(1) = $0 { true } else { false } } }
+        try Self.waitFor { (try? dir.read("app-out.log")) == "after\n" }
+        #expect(try dir.read("app-out.log") == "after\n")
+        // Moved away, then reopened: the next line goes to a new file at the path.
+        #expect(rename(dir.file("app-out.log"), dir.file("moved.log")) == 0)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("old file\n".utf8), at: 0), bytes: 9)
+        writer.enqueue(sink, .reopen(token: 2))
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("new file\n".utf8), at: 0), bytes: 9)
+        _ = Self.events(writer) { $0.contains { if case .done(2) = $0 { true } else { false } } }
+        try Self.waitFor { (try? dir.read("app-out.log")) == "new file\n" }
+        #expect(try dir.read("moved.log") == "after\nold file\n")
+    }
+
+    static func waitFor(_ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(20)
+        while !condition() {
+            guard Date() < deadline else { throw SystemError("wait", errno: ETIMEDOUT) }
+            usleep(2_000)
+        }
+    }
+
+    @Test func gzipRoundTripReplacesTheSource() throws {
+        let dir = try TemporaryDirectory()
+        var text = ""
+        for n in 0..<50_000 { text += "line \(n) of a rotated log\n" }
+        try dir.write("a.log", text)
+        try Gzip.compress(dir.file("a.log"), to: dir.file("a.log.gz"))
+        #expect(dir.entries == ["a.log.gz"])
+        let back = try #require(Gzip.decompress(dir.file("a.log.gz")))
+        #expect(String(decoding: back, as: UTF8.self) == text)
+        let size = (try FileManager.default.attributesOfItem(atPath: dir.file("a.log.gz"))[.size] as? Int) ?? 0
+        #expect(size > 0 && size < text.utf8.count / 5)
+        // A source that cannot be read leaves nothing behind.
+        #expect(throws: SystemError.self) { try Gzip.compress(dir.file("missing.log"), to: dir.file("missing.log.gz")) }
+        #expect(dir.entries == ["a.log.gz"])
+        #expect(Gzip.decompress(dir.file("nothing.gz")) == nil)
+    }
+}
