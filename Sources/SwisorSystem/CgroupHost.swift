@@ -35,7 +35,7 @@ public final class RealCgroupFileSystem: CgroupFileSystem {
         self.root = root
     }
 
-    /// Reused by `withBytes`: the daemon is single-threaded, and cgroup files the sampler
+    /// Reused by `withBytes`: only the event loop's thread reads cgroup files, and those the sampler
     /// reads (cpu.stat, memory.stat, cgroup.procs of an app) fit in it; a larger one
     /// grows it once.
     private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
