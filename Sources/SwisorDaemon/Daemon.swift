@@ -210,6 +210,9 @@ public final class Daemon {
                 reply(Response(apps: found.map {
                     var info = $0.info(detailed: false, snapshot: [])
                     info.logs = $0.logs.paths
+                    // INTEGRATOR: the app's log line format (AppSpec's logLineFormat, or
+                    // .journal for log_type "journal") goes here; plain until it exists.
+                    info.logs?.format = LogFileFormat.plain.wire
                     return info
                 }), nil)
             } else {
