@@ -173,11 +173,16 @@ public struct LogPaths: Codable, Sendable, Equatable {
     public var out: String?
     public var err: String?
     public var combined: String?
+    /// How the lines of these files are written (`LogFileFormat.wire`), so that
+    /// `swisor logs` can read their times back. Absent from older daemons and dumps,
+    /// which wrote plain lines only.
+    public var format: LogFormatWire?
 
-    public init(out: String?, err: String?, combined: String?) {
+    public init(out: String?, err: String?, combined: String?, format: LogFormatWire? = nil) {
         self.out = out
         self.err = err
         self.combined = combined
+        self.format = format
     }
 }
 

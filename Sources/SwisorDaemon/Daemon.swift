@@ -280,6 +280,9 @@ public final class Daemon {
                     var info = $0.info(detailed: false, snapshot: [])
                     info.logs = $0.logs.paths
                     info.logJournal = $0.logs.stats.journal
+                    // How the reader parses the files: the lines as written, or none at all when
+                    // they go to the journal (a journal that is missing falls back to files).
+                    info.logs?.format = ($0.logs.stats.journal ? LogFileFormat.journal : LogFileFormat.lines($0.spec.logLineFormat)).wire
                     return info
                 }), nil)
             } else {

@@ -119,7 +119,9 @@ final class Harness {
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(2_000) }
         if p.isRunning {
-            p.terminate()
+            // SIGKILL, not terminate(): children of the test runner may inherit a signal
+            // mask with SIGTERM blocked, and a CLI that hangs must not hang the suite.
+            kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
         }
         let outData = FileManager.default.contents(atPath: outPath) ?? Data()
@@ -241,7 +243,7 @@ final class Harness {
         if let d = daemon {
             let deadline = Date().addingTimeInterval(20)
             while d.isRunning && Date() < deadline { usleep(5_000) }
-            if d.isRunning { d.terminate(); d.waitUntilExit() }
+            if d.isRunning { kill(d.processIdentifier, SIGKILL); d.waitUntilExit() }
         }
         let survivors = tracked.filter { Harness.alive($0) }
         for s in survivors { _ = ExactSignal.send(SIGKILL, to: s) }

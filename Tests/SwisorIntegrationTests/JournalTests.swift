@@ -88,7 +88,7 @@ struct JournalTests {
             _ = h.run(["kill"])
             let deadline = Date().addingTimeInterval(30)
             while daemon.isRunning && Date() < deadline { usleep(5_000) }
-            if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() }
+            if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() }
             h.shutdown()
         }
         try h.waitUntil("the daemon answers ping", timeout: 20) { h.run(["ping"]).ok }

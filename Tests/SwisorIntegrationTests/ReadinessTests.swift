@@ -304,7 +304,7 @@ struct ReadinessTests {
         reload.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         reload.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try reload.run()
-        defer { if reload.isRunning { reload.terminate(); reload.waitUntilExit() } }
+        defer { if reload.isRunning { kill(reload.processIdentifier, SIGKILL); reload.waitUntilExit() } }
         try h.waitUntil("the new aaa is started") {
             try h.describe("aaa").first?.history?.contains { $0.event == "reload" } == true
         }

@@ -44,6 +44,21 @@ Subcommands (argv[1]):
   cgroup-cleanup FILE               ends and removes every cgroup left under the
                                     directories named in FILE (swisor-<hash>, in any
                                     hierarchy); prints how many were left
+  log-ecosystem CASE BIN DIR LINES LENGTH OUT
+                                    the swisor ecosystem file of a case of the logs section
+                                    (CASE "<n>-block" or "<n>-line"): n apps logw<n><b|l>-<i>
+                                    (namespace logs<n><b|l>) running bench/lib/logwriter.c,
+                                    each logging to DIR/out/<name>.log
+  log-supervisor-conf BIN WORK TOTAL_LINES LENGTH SUPDIR OUT CASE...
+                                    the supervisord config of the same section: a group per
+                                    case (logw<n><b|l>), no log rotation
+  log-run SUP CASE ROUND PID DIR LINES LENGTH TIMEOUT_S
+                                    one round of the logs section: waits until the n
+                                    writers of DIR are ready, starts them together, times
+                                    until every log file holds all their bytes, reads the
+                                    CPU ticks of daemon PID around it, waits for the
+                                    writers to exit and checks every line; prints one JSON
+                                    line
   report FACTS OUTDIR               reads key=value FACTS and hyperfine exports, writes
                                     OUTDIR/latest.json and OUTDIR/latest.md, prints the md
 """
@@ -639,6 +654,201 @@ def cgroup_cleanup(listfile):
     print(len(found))
 
 
+# ---------------------------------------------------------------- logs section (issue 6)
+
+# A case of the logs section: how many writers and how they write ("block": 4096-byte
+# writes; "line": one write per line), as "<n>-<mode>".
+def _log_case(case):
+    n, mode = case.split("-")
+    return int(n), mode
+
+
+def _log_names(case):
+    n, mode = _log_case(case)
+    return [f"logw{n}{mode[0]}-{i}" for i in range(n)]
+
+
+def _log_args(binary, d, name, lines, length, mode):
+    return [f"{d}/{name}.ready", f"{d}/go", str(lines), str(length), f"{d}/{name}.stamps", mode]
+
+
+def log_ecosystem(case, binary, d, lines, length, out):
+    n, mode = _log_case(case)
+    apps = []
+    for name in _log_names(case):
+        apps.append({
+            "name": name,
+            "namespace": f"logs{n}{mode[0]}",
+            "script": binary,
+            "args": _log_args(binary, d, name, lines, length, mode),
+            "autorestart": False,
+            "out_file": f"{d}/out/{name}.log",
+            "error_file": "/dev/null",
+        })
+    with open(out, "w") as f:
+        json.dump({"apps": apps}, f, indent=1)
+
+
+def log_supervisor_conf(binary, work, total_lines, length, supdir, out, cases):
+    """One group per case (logw1b, logw10l...); the case's files under WORK/logs-supervisord-CASE."""
+    lines = _supervisor_head(supdir, "warn")
+    for case in cases:
+        n, mode = _log_case(case)
+        d = f"{work}/logs-supervisord-{case}"
+        names = _log_names(case)
+        lines += [f"[group:logw{n}{mode[0]}]", f"programs={','.join(names)}", ""]
+        for name in names:
+            lines += [
+                f"[program:{name}]",
+                "command=" + " ".join([binary] + _log_args(binary, d, name, total_lines // n, length, mode)),
+                "autostart=false",
+                "autorestart=false",
+                "startsecs=0",
+                "exitcodes=0",
+                f"stdout_logfile={d}/out/{name}.log",
+                # No rotation: what is measured is the capture, as under swisor.
+                "stdout_logfile_maxbytes=0",
+                "stderr_logfile=NONE",
+                "",
+            ]
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+
+
+def _log_check(path, lines, length):
+    """True when the file holds exactly the writer's lines: LINES lines of LENGTH bytes,
+    numbered from 0, in order."""
+    try:
+        if os.path.getsize(path) != lines * length:
+            return False
+        with open(path, "rb") as fh:
+            i = 0
+            for line in fh:
+                if len(line) != length or int(line[:9]) != i % 1000000000:
+                    return False
+                i += 1
+        return i == lines
+    except (OSError, ValueError):
+        return False
+
+
+def log_run(sup, case, rnd, pid, d, lines, length, timeout_s):
+    names = _log_names(case)
+    n, mode = _log_case(case)
+    expected = lines * length
+    deadline = time.time() + timeout_s
+    result = {"supervisor": sup, "case": case, "apps": n, "mode": mode, "round": rnd, "lines": lines * n,
+              "bytes": expected * n, "line_bytes": length}
+    # Every writer is up and waiting for the go file.
+    pids = {}
+    while time.time() < deadline and len(pids) < n:
+        for name in names:
+            try:
+                with open(f"{d}/{name}.ready") as fh:
+                    text = fh.read().strip()
+                if text:
+                    pids[name] = int(text)
+            except (OSError, ValueError):
+                pass
+        if len(pids) < n:
+            time.sleep(0.005)
+    if len(pids) < n:
+        result["error"] = f"only {len(pids)} of {n} writers started"
+        print(json.dumps(result))
+        return
+    t0 = _stat(pid)
+    with open(f"{d}/go", "w"):
+        pass
+    logs = [f"{d}/out/{name}.log" for name in names]
+    landed = None
+    while time.time() < deadline:
+        try:
+            if all(os.path.getsize(p) >= expected for p in logs):
+                landed = time.time_ns()
+                break
+        except OSError:
+            pass
+        time.sleep(0.002)
+    t1 = _stat(pid)
+    starts, ends = [], []
+    for name in names:
+        try:
+            with open(f"{d}/{name}.stamps") as fh:
+                for line in fh:
+                    word, ns = line.split()
+                    (starts if word == "start" else ends).append(int(ns))
+        except (OSError, ValueError):
+            pass
+    # The writers exit right after their last write; wait for them (a zombie counts as gone).
+    while time.time() < deadline and any(_stat(p) and not _zombie(p) for p in pids.values()):
+        time.sleep(0.005)
+    if landed is None or not starts:
+        result["error"] = "timed out before every byte reached the log files"
+    else:
+        wall_ms = (landed - min(starts)) / 1e6
+        result["wall_ms"] = round(wall_ms, 3)
+        if len(ends) == n:
+            result["writers_ms"] = round((max(ends) - min(starts)) / 1e6, 3)
+        if t0 and t1:
+            ticks = os.sysconf("SC_CLK_TCK")
+            result["daemon_cpu_ms"] = round((t1[2] - t0[2]) * 1000 / ticks, 1)
+    result["intact"] = all(_log_check(p, lines, length) for p in logs)
+    print(json.dumps(result))
+
+
+LOG_CASES = ("1-block", "10-block", "1-line", "10-line")
+LOG_CASE_NAMES = {"1-block": "one app, 4096-byte writes", "10-block": "ten apps at once, 4096-byte writes",
+                  "1-line": "one app, a write per line", "10-line": "ten apps at once, a write per line"}
+
+
+def _logs(f, work):
+    """The logs section from log-rounds.jsonl, or None when it did not run."""
+    try:
+        with open(os.path.join(work, "log-rounds.jsonl")) as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+    except (OSError, ValueError):
+        return None
+    if not rows:
+        return None
+    out = {
+        "writer": "bench/lib/logwriter.c: numbered lines of "
+                  f"{rows[0].get('line_bytes')} bytes (newline included) to stdout, as fast as the "
+                  "pipe takes them, in 4096-byte writes (block) or one write per line (line); each "
+                  "app's file is checked line by line afterwards",
+        "mib_per_round": _num(f.get("log_mib")),
+        "rounds": _num(f.get("log_rounds")),
+        "swisor_config": f.get("swisor_log_config"),
+        "supervisord_config": f.get("supervisord_log_config"),
+    }
+    for sup in ("swisor", "supervisord"):
+        d = {}
+        for case in LOG_CASES:
+            mine = [x for x in rows if x.get("supervisor") == sup and x.get("case") == case]
+            good = [x for x in mine if "wall_ms" in x]
+            if not mine:
+                continue
+            v = {"rounds": len(mine), "failed_rounds": len(mine) - len(good),
+                 "damaged_rounds": sum(1 for x in mine if not x.get("intact"))}
+            if good:
+                mib = good[0]["bytes"] / 1048576
+                v["mib"] = round(mib, 1)
+                v["lines"] = good[0]["lines"]
+                v["wall_ms"] = _dist([x["wall_ms"] for x in good])
+                med = v["wall_ms"]["median"]
+                v["lines_per_s"] = round(good[0]["lines"] * 1000 / med) if med else None
+                v["mib_per_s"] = round(mib * 1000 / med, 1) if med else None
+                cpu = [x["daemon_cpu_ms"] for x in good if x.get("daemon_cpu_ms") is not None]
+                if cpu:
+                    cpu_sorted = sorted(cpu)
+                    v["daemon_cpu_ms_median"] = cpu_sorted[len(cpu_sorted) // 2]
+                    v["daemon_cpu_ms_per_mib"] = round(v["daemon_cpu_ms_median"] / mib, 2)
+            v["round_rows"] = mine
+            d[case] = v
+        if d:
+            out[sup] = d
+    return out
+
+
 # ---------------------------------------------------------------- report
 
 def _stats(path):
@@ -972,6 +1182,26 @@ def report(facts_path, outdir):
             if v.get("cgroup_not_empty_after_return"):
                 stop_notes.append(f"{sup}: the {variant} tree's cgroup was not empty right after "
                                   f"the stop returned, {v['cgroup_not_empty_after_return']} time(s)")
+    # ---- issue 6: log throughput
+    logs = _logs(f, work)
+    if logs:
+        for n in LOG_CASES:
+            a = logs.get("swisor", {}).get(n, {}).get("mib_per_s")
+            b = logs.get("supervisord", {}).get(n, {}).get("mib_per_s")
+            if a and b:
+                ratios[f"log_throughput_vs_supervisord_{n}"] = round(a / b, 3)
+            a = logs.get("swisor", {}).get(n, {}).get("daemon_cpu_ms_per_mib")
+            b = logs.get("supervisord", {}).get(n, {}).get("daemon_cpu_ms_per_mib")
+            if a is not None and b:
+                ratios[f"log_cpu_per_mib_vs_supervisord_{n}"] = round(a / b, 3)
+        for sup in ("swisor", "supervisord"):
+            for n in LOG_CASES:
+                v = logs.get(sup, {}).get(n)
+                if v and (v["failed_rounds"] or v["damaged_rounds"]):
+                    stop_notes.append(f"{sup}: logs, case {n}: {v['failed_rounds']} round(s) "
+                                      f"timed out, {v['damaged_rounds']} left a log file that is not "
+                                      f"exactly the lines written (see logs in latest.json)")
+
     if f.get("swisor_cgroups_left") is not None:
         # Of all the homes of the run, counted after their daemons exited.
         result_cgroups_left = _num(f.get("swisor_cgroups_left"))
@@ -997,6 +1227,7 @@ def report(facts_path, outdir):
         "idle_cpu": idle,
         "crash_to_respawn": crash,
         "stop": stop,
+        "logs": logs,
         "swisor_cgroups_left": result_cgroups_left,
         "sections": (f.get("sections") or "").split(","),
         "ratios": ratios,
@@ -1026,7 +1257,7 @@ def _markdown(r):
     L.append(f"# swisor benchmark: {r['apps']} apps running\n" if main else "# swisor benchmark\n")
     L.append(f"- date: {m['date']}")
     secs = [x for x in r.get("sections", []) if x]
-    if secs and set(secs) != {"list", "rss", "idle", "crash", "stop"}:
+    if secs and set(secs) != {"list", "rss", "idle", "crash", "stop", "logs"}:
         L.append(f"- sections run (BENCH_SECTIONS): {', '.join(secs)}; the others were not")
     L.append(f"- swisor commit: `{m['swisor_commit']}` (daemon version {m['swisor_version']})")
     L.append(f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_total']} RAM, "
@@ -1077,6 +1308,7 @@ def _markdown(r):
     L.extend(_markdown_idle(r))
     L.extend(_markdown_crash(r))
     L.extend(_markdown_stop(r))
+    L.extend(_markdown_logs(r))
 
     L.append("## Ratios (swisor / supervisord, same run)\n")
     rt = r["ratios"]
@@ -1100,6 +1332,13 @@ def _markdown(r):
         if x is not None:
             L.append(f"- stop of the {variant} 50-process tree, median wall time, swisor / "
                      f"supervisord: **{x:.4f}**" + (f" ({1 / x:.0f}× faster)" if x else ""))
+    for n, what in LOG_CASE_NAMES.items():
+        x = rt.get(f"log_throughput_vs_supervisord_{n}")
+        if x is not None:
+            L.append(f"- log throughput, {what}, swisor / supervisord: **{x:.2f}**")
+        x = rt.get(f"log_cpu_per_mib_vs_supervisord_{n}")
+        if x is not None:
+            L.append(f"- daemon CPU per MiB of logs, {what}, swisor / supervisord: **{x:.3f}**")
     L.append("")
     if r["notes"]:
         L.append("## Notes\n")
@@ -1236,6 +1475,41 @@ def _markdown_stop(r):
     if r.get("swisor_cgroups_left") is not None:
         L.append(f"Cgroups of this run's swisor homes left after their daemons exited: "
                  f"{r['swisor_cgroups_left']}.\n")
+    return L
+
+
+def _markdown_logs(r):
+    g = r.get("logs")
+    if not g:
+        return []
+    L = ["## Log throughput (issue 6)\n"]
+    L.append(f"The app is {g['writer']}. Each round writes {g['mib_per_round']} MiB in all, from one "
+             f"app or from ten at once (a tenth each); {g['rounds']} rounds per case and supervisor. "
+             f"Time: from the first writer's first write (they wait for a common go) until every log "
+             f"file holds all its bytes; the figures are the median round. Daemon CPU: its own "
+             f"utime+stime over that window (clock ticks of 10 ms), children not counted.\n")
+    L.append(f"- swisor: {g.get('swisor_config')}")
+    L.append(f"- supervisord: {g.get('supervisord_config')}\n")
+    L.append("| writers | writes | supervisor | MiB | lines | time, median | min | max | lines/s | MiB/s | "
+             "daemon CPU, median | **daemon CPU per MiB** | rounds intact |")
+    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for case in LOG_CASES:
+        n, mode = _log_case(case)
+        writes = "4096 B" if mode == "block" else "per line"
+        for sup in ("swisor", "supervisord"):
+            v = g.get(sup, {}).get(case)
+            if not v:
+                continue
+            if "wall_ms" not in v:
+                L.append(f"| {n} | {writes} | {sup} | — | — | failed | | | | | | | 0 / {v['rounds']} |")
+                continue
+            w = v["wall_ms"]
+            L.append(f"| {n} | {writes} | {sup} | {v['mib']} | {v['lines']:,} | {w['median']:.0f} ms | "
+                     f"{w['min']:.0f} ms | {w['max']:.0f} ms | {v['lines_per_s']:,} | "
+                     f"{v['mib_per_s']} | {v.get('daemon_cpu_ms_median', '—')} ms | "
+                     f"**{v.get('daemon_cpu_ms_per_mib', '—')} ms** | "
+                     f"{v['rounds'] - v['damaged_rounds']} / {v['rounds']} |")
+    L.append("")
     return L
 
 
@@ -1380,6 +1654,12 @@ def main():
         stop_line(a[1])
     elif cmd == "cgroup-cleanup":
         cgroup_cleanup(a[1])
+    elif cmd == "log-ecosystem":
+        log_ecosystem(a[1], a[2], a[3], int(a[4]), int(a[5]), a[6])
+    elif cmd == "log-supervisor-conf":
+        log_supervisor_conf(a[1], a[2], int(a[3]), int(a[4]), a[5], a[6], a[7:])
+    elif cmd == "log-run":
+        log_run(a[1], a[2], int(a[3]), int(a[4]), a[5], int(a[6]), int(a[7]), float(a[8]))
     elif cmd == "report":
         report(a[1], a[2])
     else:

@@ -8,144 +8,129 @@ import SwisorSystem
 struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
-        abstract: "Print the last lines of an app's logs, then follow new lines.",
-        discussion: "Each line is prefixed with `<id>|<name>|out` or `<id>|<name>|err`. Without a target, every app."
+        abstract: "Print the last lines of apps' logs, then follow new lines.",
+        discussion: """
+        Without a target, every app. Each line is prefixed with `<id>|<name>|out| ` or `<id>|<name>|err| `; \
+        a line of a JSON log file is shown as `<timestamp>: <message>`. Following goes on across rotations \
+        (no line lost or repeated) and truncations (`flush`). --lines reaches back into rotated files \
+        (not compressed ones) when the current file holds fewer lines.
+
+        --json prints one object per line: {"timestamp", "app", "id", "stream", "message"}, plus "cut": true \
+        on a piece of a cut line. timestamp is the time the log file records with the line (time-stamped \
+        and JSON logs), in ISO 8601; for plain logs it is null, or with --timestamp the time the line was read.
+
+        --since keeps the lines at or after a time: 30s, 10m, 2h, 1d, 2026-11-22, 2026-11-22 10:00, or an \
+        ISO 8601 instant. Lines of time-stamped and JSON logs are filtered by their own time (a \
+        log_date_format without a date, such as HH:mm:ss, cannot be; its lines are all shown). Plain log \
+        lines carry no time: --since then only skips whole files last written before that time. \
+        With --since, --lines limits the output to the last N of those lines; otherwise it is not limited.
+
+        Apps that log to journald have no files: `journalctl -t <name>` shows their lines.
+        """
     )
 
-    @Argument(help: "all, an app name, a namespace or an id.") var target: String = "all"
-    @Option(name: .long, help: "How many lines to print from the end of each file.") var lines: Int = 15
+    @Argument(help: "all (the default), an app name, a namespace or an id.") var target: String = "all"
+    @Option(name: .long, help: "How many lines to print from the end of each log, before following (default: 15; with --since: all).")
+    var lines: Int?
     @Flag(help: "Only the error stream.") var err = false
     @Flag(help: "Only the output stream.") var out = false
     @Flag(help: "Print and exit instead of following new lines.") var nostream = false
+    @Flag(help: "One JSON object per line: timestamp, app, id, stream, message.") var json = false
+    @Flag(help: "Add the time each line was read (ISO 8601) before it; with --json, the timestamp of lines that have none.")
+    var timestamp = false
+    @Option(help: "Only lines at or after this time: 10m, 2h, 1d, 2026-11-22 10:00, 2026-11-22T10:00:00Z.")
+    var since: String?
 
     func validate() throws {
-        if lines < 0 { throw ValidationError("--lines must be 0 or more") }
+        if let lines, lines < 0 { throw ValidationError("--lines must be 0 or more") }
         if err && out { throw ValidationError("--err and --out exclude each other; give neither for both") }
     }
 
-    struct Source {
-        var path: String
-        var prefix: String
+    /// How lines are printed, the same for every source.
+    struct Printing {
+        var json: Bool
+        var timestamp: Bool
+        var zone: TimeZoneRules
     }
 
     func run() throws {
+        let zone = LocalTimeZone.load().rules
+        var sinceMs: Int64?
+        if let since {
+            do {
+                sinceMs = try LogSince.parse(since, nowMs: wallClockMilliseconds(), zone: zone)
+            } catch {
+                throw CLIError("--since \(error.message)")
+            }
+        }
         let apps = try Client.send(Request(command: .logs, target: target), autostart: true).apps ?? []
-        var sources: [Source] = []
+        let printing = Printing(json: json, timestamp: timestamp, zone: zone)
+        var notes = Notes()
+        var sources: [LogSource] = []
         var seen = Set<String>()
+        var journal: [String] = []
         for a in apps {
             guard let l = a.logs else { continue }
-            var wanted: [(String?, String)] = []
-            if !err { wanted.append((l.out, "out")) }
-            if !out { wanted.append((l.err, "err")) }
-            for (path, stream) in wanted {
-                guard let path, path != "/dev/null", seen.insert(path).inserted else { continue }
-                sources.append(Source(path: path, prefix: "\(a.id)|\(a.name)|\(stream)| "))
-            }
-        }
-        if sources.isEmpty {
-            printErr("swisor: no log files for \"\(target)\"")
-            return
-        }
-        var followers: [Follower] = []
-        for s in sources {
-            let f = Follower(source: s)
-            if lines > 0 { f.printTail(lines: lines) } else { f.skipToEnd() }
-            followers.append(f)
-        }
-        if nostream { return }
-        // Polling a handful of files ten times a second costs nothing measurable and
-        // survives truncation and re-creation, which inotify watches on one inode do not.
-        while true {
-            usleep(100_000)
-            for f in followers { f.poll() }
-        }
-    }
-}
-
-/// Follows one log file: prints complete lines as they are appended; starts over when
-/// the file shrinks or is replaced.
-final class Follower {
-    let source: LogsCommand.Source
-    private var fd: Int32 = -1
-    private var inode: ino_t = 0
-    private var offset: off_t = 0
-    private var partial: [UInt8] = []
-
-    init(source: LogsCommand.Source) {
-        self.source = source
-        reopen()
-    }
-
-    private func reopen() {
-        if fd >= 0 { close(fd) }
-        fd = open(source.path, O_RDONLY | O_CLOEXEC)
-        offset = 0
-        partial = []
-        var st = stat()
-        if fd >= 0 && fstat(fd, &st) == 0 { inode = st.st_ino }
-    }
-
-    func skipToEnd() {
-        guard fd >= 0 else { return }
-        offset = lseek(fd, 0, SEEK_END)
-    }
-
-    /// Reads backwards in blocks until `lines` newlines are found.
-    func printTail(lines: Int) {
-        guard fd >= 0 else { return }
-        let size = lseek(fd, 0, SEEK_END)
-        var start = size
-        var newlines = 0
-        var block = [UInt8](repeating: 0, count: 64 * 1024)
-        // A trailing newline ends the last line; it does not start a new one.
-        var skipLast = true
-        search: while start > 0 {
-            let len = min(off_t(block.count), start)
-            start -= len
-            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(len), start) }
-            if n <= 0 { break }
-            for i in stride(from: n - 1, through: 0, by: -1) where block[i] == UInt8(ascii: "\n") {
-                if skipLast && start + off_t(i) == size - 1 { continue }
-                newlines += 1
-                if newlines == lines {
-                    start += off_t(i + 1)
-                    break search
+            var format = LogLineFormat.plain
+            if let wire = l.format {
+                do {
+                    switch try LogFileFormat(wire: wire) {
+                    case .lines(let f): format = f
+                    case .journal:
+                        if !journal.contains(a.name) { journal.append(a.name) }
+                        continue
+                    }
+                } catch {
+                    notes.add("\(a.name): \(error.message); its lines are read as plain text")
                 }
             }
-            skipLast = false
+            if sinceMs != nil, format == .plain {
+                notes.add(
+                    "\(a.name): plain log lines carry no time; --since only skips whole files last written before then")
+            }
+            var wanted: [(String?, LogStream)] = []
+            if !err { wanted.append((l.out, .out)) }
+            if !out { wanted.append((l.err, .err)) }
+            for (path, stream) in wanted {
+                guard let path, path != "/dev/null", seen.insert(path).inserted else { continue }
+                sources.append(
+                    LogSource(path: path, stream: stream, app: a.name, id: a.id, format: format, options: printing))
+            }
         }
-        offset = max(0, start)
-        poll()
-    }
-
-    func poll() {
-        var st = stat()
-        if stat(source.path, &st) == 0, st.st_ino != inode || st.st_size < offset {
-            reopen()
+        for name in journal {
+            printErr("swisor: \(name) logs to the journal: journalctl -t \(name)\(nostream ? "" : " -f")")
         }
-        guard fd >= 0 else {
-            reopen()
+        if sources.isEmpty {
+            if journal.isEmpty { printErr("swisor: no log files for \"\(target)\"") }
             return
         }
-        var buf = [UInt8](repeating: 0, count: 64 * 1024)
+        for s in sources {
+            let text = sinceMs.map { s.history(since: $0, limit: lines, notes: &notes) }
+                ?? s.history(lines: lines ?? 15, notes: &notes)
+            emit(text)
+        }
+        for line in notes.lines { printErr("swisor: \(line)") }
+        if nostream { return }
+        // Polling a handful of files ten times a second costs nothing measurable and
+        // follows renames and truncations, which an inotify watch on one inode does not.
+        var output: [UInt8] = []
         while true {
-            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-            if n <= 0 { break }
-            offset += off_t(n)
-            partial.append(contentsOf: buf[0..<n])
-            emitCompleteLines()
+            usleep(100_000)
+            for s in sources {
+                s.poll(into: &output)
+                emit(output)
+                output.removeAll(keepingCapacity: true)
+            }
         }
     }
 
-    private func emitCompleteLines() {
-        guard let last = partial.lastIndex(of: UInt8(ascii: "\n")) else { return }
-        var out: [UInt8] = []
-        for line in partial[...last].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
-            out.append(contentsOf: source.prefix.utf8)
-            out.append(contentsOf: line)
-            out.append(UInt8(ascii: "\n"))
+    /// Writes to stdout; a reader that went away (`| head`) ends the command quietly.
+    private func emit(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        do {
+            try FileDescriptor.standardOutput.writeAll(bytes)
+        } catch {
+            Glibc.exit(error.errno == EPIPE ? 0 : 1)
         }
-        partial.removeSubrange(...last)
-        try? FileDescriptor.standardOutput.writeAll(out)
     }
 }

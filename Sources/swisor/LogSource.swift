@@ -1,0 +1,371 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SwisorCore
+import SwisorSystem
+
+/// One log file of one instance, as `swisor logs` prints it: first what is already
+/// there (the last lines, reaching back into rotated files, or the lines since a time),
+/// then, while following, every line appended to it, across rotations.
+///
+/// Following works on the path, not on one inode, and relies on what the daemon
+/// promises: it rotates by renaming the file and opening a new one at the same path
+/// (never copytruncate), and once the new file exists it no longer writes to the old
+/// one; `flush` truncates in place. So on each poll the open descriptor is read to its
+/// end first; when the path then names another inode, the old descriptor is read to its
+/// end once more (lines written between the two reads) and only then does reading move
+/// to the new file, from its start. No line is lost or shown twice. A file that shrank
+/// below the read offset was truncated: reading restarts at 0. A missing file is opened
+/// as soon as it appears, from its start.
+final class LogSource {
+    let path: String
+    let stream: LogStream
+    /// `web (id 0)`, for notes on stderr.
+    let label: String
+    private var reader: LogLineReader
+    private let printer: LogPrinter
+
+    private var fd: Int32 = -1
+    private var device: dev_t = 0
+    private var inode: ino_t = 0
+    /// The next byte of `fd` to read.
+    private var offset: off_t = 0
+    /// The start of a line whose `\n` has not been read yet.
+    private var partial: [UInt8] = []
+
+    init(path: String, stream: LogStream, app: String, id: Int, format: LogLineFormat, options: LogsCommand.Printing) {
+        self.path = path
+        self.stream = stream
+        self.label = "\(app) (id \(id))"
+        reader = LogLineReader(format: format, zone: options.zone)
+        printer = LogPrinter(app: app, id: id, json: options.json, timestamp: options.timestamp, zone: options.zone)
+        _ = openCurrent()
+        rememberRotated()
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    // MARK: What is already there
+
+    /// The end of the last complete line of the current file (the rest is a line being
+    /// written, left to `poll`).
+    private func completeEnd() -> off_t {
+        guard fd >= 0 else { return 0 }
+        let size = Self.size(fd)
+        return Self.lastNewlineEnd(fd, before: size)
+    }
+
+    /// The last `count` lines: from the rotated files, newest first, when the current
+    /// file holds fewer. Compressed rotated files are not read (`notes` says so).
+    func history(lines count: Int, notes: inout Notes) -> [UInt8] {
+        let end = completeEnd()
+        offset = end
+        guard count > 0 else { return [] }
+        var ranges: [(fd: Int32, start: off_t, end: off_t, owned: Bool)] = []
+        var found = 0
+        if fd >= 0 {
+            let (start, n) = Self.tailStart(fd, end: end, lines: count)
+            ranges.append((fd, start, end, false))
+            found = n
+        }
+        if found < count {
+            for rotated in rotatedFiles().reversed() {
+                if rotated.compressed {
+                    notes.add("\(label): older lines are in \(directory)\(rotated.name) (compressed; read it with zcat)")
+                    break
+                }
+                let rfd = open(directory + rotated.name, O_RDONLY | O_CLOEXEC)
+                guard rfd >= 0 else { continue }
+                let size = Self.size(rfd)
+                let (start, n) = Self.tailStart(rfd, end: size, lines: count - found)
+                ranges.insert((rfd, start, size, true), at: 0)
+                found += n
+                if found >= count { break }
+            }
+        }
+        var out: [UInt8] = []
+        let now = wallClockMilliseconds()
+        for r in ranges {
+            Self.forEachLine(r.fd, from: r.start, to: r.end) { line in
+                printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
+            }
+            if r.owned { close(r.fd) }
+        }
+        return out
+    }
+
+    /// The lines at or after `sinceMs` (the last `limit` of them when given): every
+    /// rotated file (uncompressed) and the current one, skipping whole files last written
+    /// before `sinceMs`.
+    func history(since sinceMs: Int64, limit: Int?, notes: inout Notes) -> [UInt8] {
+        let end = completeEnd()
+        offset = end
+        var filter = LogSinceFilter(sinceMs: sinceMs)
+        var kept: [[UInt8]] = []
+        var first = 0  // with a limit, `kept` is a ring whose oldest line is at `first`
+        let now = wallClockMilliseconds()
+        func take(_ fd: Int32, _ start: off_t, _ end: off_t) {
+            Self.forEachLine(fd, from: start, to: end) { line in
+                let entry = reader.read(line)
+                guard filter.keep(entry) else { return }
+                var out: [UInt8] = []
+                printer.append(entry, stream: stream, receivedMs: now, to: &out)
+                if let limit, kept.count == limit {
+                    guard limit > 0 else { return }
+                    kept[first] = out
+                    first = (first + 1) % limit
+                } else {
+                    kept.append(out)
+                }
+            }
+        }
+        for rotated in rotatedFiles() {
+            let rpath = directory + rotated.name
+            guard let mtime = Self.mtimeMs(rpath) else { continue }
+            let bound = LogFiles.lastWriteBound(mtimeMs: mtime, rotatedStamp: rotated.stamp, zone: printer.zone)
+            if bound < sinceMs { continue }
+            if rotated.compressed {
+                notes.add("\(label): \(rpath) may hold lines since then but is compressed (read it with zcat)")
+                continue
+            }
+            let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
+            guard rfd >= 0 else { continue }
+            take(rfd, 0, Self.size(rfd))
+            close(rfd)
+        }
+        if fd >= 0, let mtime = Self.mtimeMs(fd: fd), mtime >= sinceMs {
+            take(fd, 0, end)
+        }
+        return Array((kept[first...] + kept[..<first]).joined())
+    }
+
+    // MARK: Following
+
+    /// Appends to `out` the lines written since the last call; follows rotation and
+    /// truncation (see the type's comment).
+    func poll(into out: inout [UInt8]) {
+        if fd < 0 {
+            // The file did not exist: when it appears, all of it is new.
+            guard openCurrent() else { return }
+            offset = 0
+            partial = []
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0, st.st_size < offset {
+            // Truncated in place (`swisor flush`): what is there now is new.
+            offset = 0
+            partial = []
+        }
+        drain(into: &out)
+        var now = stat()
+        guard stat(path, &now) == 0, now.st_ino != inode || now.st_dev != device else { return }
+        // Rotated (or replaced): whatever reached the old file before the new one
+        // appeared is read first. A partial line stays: its rest is in the next file.
+        drain(into: &out)
+        readIntermediates(into: &out)
+        close(fd)
+        fd = -1
+        if openCurrent() {
+            offset = 0
+            drain(into: &out)
+        }
+    }
+
+    /// Rotated names seen so far: after a rotation, the new ones besides the file that
+    /// was being read are files rotated more than once between two polls (a busy app
+    /// with a small `log_max_size`), read whole, oldest first, before the current file.
+    private var knownRotated: Set<String> = []
+
+    private func rememberRotated() {
+        knownRotated = Set(rotatedFiles().map(\.name))
+    }
+
+    private func readIntermediates(into out: inout [UInt8]) {
+        let all = rotatedFiles()
+        var fresh = all.filter { !knownRotated.contains($0.name) }
+        knownRotated = Set(all.map(\.name))
+        // The file being read is among them, under its rotated name: by its inode, or,
+        // when it is already compressed (a new inode), as the oldest new name.
+        var foundReading = false
+        fresh.removeAll { rotated in
+            var st = stat()
+            let same = stat(directory + rotated.name, &st) == 0 && st.st_ino == inode && st.st_dev == device
+            if same { foundReading = true }
+            return same
+        }
+        if !foundReading, let first = fresh.first, first.compressed { fresh.removeFirst() }
+        for rotated in fresh {
+            let rpath = directory + rotated.name
+            if rotated.compressed {
+                printErr("swisor: \(label): \(rpath) was rotated and compressed before it could be read; its lines are not shown")
+                continue
+            }
+            let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
+            guard rfd >= 0 else { continue }
+            let saved = (fd, offset)
+            fd = rfd
+            offset = 0
+            drain(into: &out)
+            close(rfd)
+            (fd, offset) = saved
+        }
+    }
+
+    private func drain(into out: inout [UInt8]) {
+        guard fd >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let now = wallClockMilliseconds()
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            offset += off_t(n)
+            var lineStart = 0
+            for i in 0..<n where buffer[i] == 0x0A {
+                if partial.isEmpty {
+                    buffer.withUnsafeBytes { raw in
+                        let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<i])
+                        printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
+                    }
+                } else {
+                    partial.append(contentsOf: buffer[lineStart..<i])
+                    printer.append(reader.read(partial), stream: stream, receivedMs: now, to: &out)
+                    partial.removeAll(keepingCapacity: true)
+                }
+                lineStart = i + 1
+            }
+            partial.append(contentsOf: buffer[lineStart..<n])
+        }
+    }
+
+    @discardableResult
+    private func openCurrent() -> Bool {
+        let opened = open(path, O_RDONLY | O_CLOEXEC)
+        guard opened >= 0 else { return false }
+        var st = stat()
+        guard fstat(opened, &st) == 0 else {
+            close(opened)
+            return false
+        }
+        fd = opened
+        device = st.st_dev
+        inode = st.st_ino
+        return true
+    }
+
+    // MARK: Files
+
+    private var directory: String {
+        RotationPlan.LogName(path: path).directory
+    }
+
+    private func rotatedFiles() -> [LogFiles.Rotated] {
+        let dir = directory.isEmpty ? "." : directory
+        guard let handle = opendir(dir) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            names.append(name)
+        }
+        return LogFiles.rotated(forLog: path, in: names)
+    }
+
+    static func size(_ fd: Int32) -> off_t {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? st.st_size : 0
+    }
+
+    static func mtimeMs(_ path: String) -> Int64? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+    }
+
+    static func mtimeMs(fd: Int32) -> Int64? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+    }
+
+    /// The offset just after the last `\n` before `size` (0 when there is none).
+    static func lastNewlineEnd(_ fd: Int32, before size: off_t) -> off_t {
+        var block = [UInt8](repeating: 0, count: 64 * 1024)
+        var end = size
+        while end > 0 {
+            let len = min(off_t(block.count), end)
+            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(len), end - len) }
+            if n <= 0 { return 0 }
+            if let i = block[0..<n].lastIndex(of: 0x0A) { return end - len + off_t(i) + 1 }
+            end -= len
+        }
+        return 0
+    }
+
+    /// Where the last `lines` lines before `end` start, and how many there are (fewer
+    /// when the file holds fewer). Bytes after the last `\n` count as a line.
+    static func tailStart(_ fd: Int32, end: off_t, lines: Int) -> (start: off_t, count: Int) {
+        guard end > 0, lines > 0 else { return (end, 0) }
+        var block = [UInt8](repeating: 0, count: 64 * 1024)
+        var position = end
+        var newlines = 0
+        // A last line that ends with `\n`: that `\n` ends it and starts nothing.
+        var skipLast = true
+        while position > 0 {
+            let len = min(off_t(block.count), position)
+            position -= len
+            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(len), position) }
+            if n <= 0 { break }
+            for i in stride(from: n - 1, through: 0, by: -1) where block[i] == 0x0A {
+                if skipLast && position + off_t(i) == end - 1 { continue }
+                newlines += 1
+                if newlines == lines { return (position + off_t(i) + 1, lines) }
+            }
+            skipLast = false
+        }
+        return (0, newlines + 1)
+    }
+
+    /// Calls `body` with each line (without its `\n`) between `start` and `end`; bytes
+    /// after the last `\n` are a line too.
+    static func forEachLine(_ fd: Int32, from start: off_t, to end: off_t, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var carry: [UInt8] = []
+        var position = start
+        while position < end {
+            let want = Int(min(off_t(buffer.count), end - position))
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, position) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            position += off_t(n)
+            var lineStart = 0
+            buffer.withUnsafeBytes { raw in
+                for i in 0..<n where raw[i] == 0x0A {
+                    if carry.isEmpty {
+                        body(UnsafeRawBufferPointer(rebasing: raw[lineStart..<i]))
+                    } else {
+                        carry.append(contentsOf: raw[lineStart..<i])
+                        carry.withUnsafeBytes(body)
+                        carry.removeAll(keepingCapacity: true)
+                    }
+                    lineStart = i + 1
+                }
+            }
+            carry.append(contentsOf: buffer[lineStart..<n])
+        }
+        if !carry.isEmpty { carry.withUnsafeBytes(body) }
+    }
+}
+
+/// Lines for stderr, each said once.
+struct Notes {
+    private(set) var lines: [String] = []
+
+    mutating func add(_ line: String) {
+        if !lines.contains(line) { lines.append(line) }
+    }
+}
