@@ -393,23 +393,35 @@ final class LogSink: @unchecked Sendable {
                 return
             }
         }
-        let primary = stream == .out ? out : err
-        let targets = [primary, combined].compactMap { $0 }.filter { !$0.discards }
-        guard !targets.isEmpty, renderer != nil else { return }
+        // Per line, so nothing here allocates: at a million lines a second an array of
+        // targets per line cost more than the rendering.
+        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
+        let second = combined.flatMap { $0.discards ? nil : $0 }
+        guard primary != nil || second != nil, renderer != nil else { return }
+        let complete = line.end != .cut
+        if let only = primary ?? second, primary == nil || second == nil {
+            // One file: rendered straight into its buffer.
+            renderer!.append(line, stream: stream, at: at, to: &only.buffer)
+            appended(only, complete: complete, writer)
+            return
+        }
         scratch.removeAll(keepingCapacity: true)
         renderer!.append(line, stream: stream, at: at, to: &scratch)
-        let complete = line.end != .cut
-        for f in targets {
-            f.buffer.append(contentsOf: scratch)
-            if complete { f.bufferedLines += 1 }
-            if complete, let max = config?.settings.maxSizeBytes, f.isRegular, f.size + UInt64(f.buffer.count) >= max,
-               f.rotateRetryAtMono <= monotonicMilliseconds() {
-                // At a line boundary, with the line in the old file: rename and reopen.
-                write(f, writer)
-                rotate(f, writer)
-            } else if f.buffer.count >= LogSink.writeThreshold {
-                write(f, writer)
-            }
+        primary!.buffer.append(contentsOf: scratch)
+        appended(primary!, complete: complete, writer)
+        second!.buffer.append(contentsOf: scratch)
+        appended(second!, complete: complete, writer)
+    }
+
+    private func appended(_ f: LogFile, complete: Bool, _ writer: LogWriter) {
+        if complete { f.bufferedLines += 1 }
+        if complete, let max = config?.settings.maxSizeBytes, f.isRegular, f.size + UInt64(f.buffer.count) >= max,
+           f.rotateRetryAtMono <= monotonicMilliseconds() {
+            // At a line boundary, with the line in the old file: rename and reopen.
+            write(f, writer)
+            rotate(f, writer)
+        } else if f.buffer.count >= LogSink.writeThreshold {
+            write(f, writer)
         }
     }
 
