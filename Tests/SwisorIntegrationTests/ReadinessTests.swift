@@ -349,6 +349,8 @@ struct ReadinessTests {
 enum Fixtures {
     nonisolated(unsafe) private static var built: [String: String] = [:]
     private static let lock = NSLock()
+    /// Where the binaries go: removed when the test process exits.
+    static let directory = NSTemporaryDirectory() + "swisor-fixtures-\(getpid())"
 
     static func build(_ name: String) throws -> String {
         lock.lock()
@@ -356,8 +358,11 @@ enum Fixtures {
         if let path = built[name] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let source = root.appendingPathComponent("Fixtures/\(name).c").path
-        let dir = NSTemporaryDirectory() + "swisor-fixtures-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = directory
+        if built.isEmpty {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            atexit { try? FileManager.default.removeItem(atPath: Fixtures.directory) }
+        }
         let output = dir + "/\(name)"
         let cc = try compiler()
         let p = Process()
