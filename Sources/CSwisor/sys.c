@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -79,6 +80,16 @@ int cswisor_epoll_create(void) {
 
 int cswisor_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int cswisor_set_pipe_size(int fd, int bytes) {
+    int n = fcntl(fd, F_SETPIPE_SZ, bytes);
+    return n >= 0 ? n : fcntl(fd, F_GETPIPE_SZ);
+}
+
+int cswisor_pending_bytes(int fd) {
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) < 0 ? -1 : n;
 }
 
 int cswisor_accept(int listener) {

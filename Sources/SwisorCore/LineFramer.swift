@@ -68,44 +68,100 @@ public struct LineFramer: Sendable {
     /// Feeds the next chunk of the stream and hands over, in order, every line and piece it
     /// completes. What remains of an unfinished line is kept for the next call.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ emit: (Line) -> Void) {
-        let count = chunk.count
         var p = 0
-        while p < count {
-            if held.isEmpty {
-                // The line starts in this chunk: look for its end among the next
-                // maxLineBytes + 1 bytes (a `\n` right after a full-size line still ends it).
-                let window = min(count, p + maxLineBytes + 1)
-                if let newline = Self.firstNewline(chunk, from: p, to: window) {
-                    emit(take(UnsafeRawBufferPointer(rebasing: chunk[p..<newline]), .newline))
-                    p = newline + 1
-                } else if window - p == maxLineBytes + 1 {
-                    let piece = UnsafeRawBufferPointer(rebasing: chunk[p..<(p + maxLineBytes)])
-                    let length = Self.cutLength(piece, next: chunk[p + maxLineBytes])
-                    emit(take(UnsafeRawBufferPointer(rebasing: chunk[p..<(p + length)]), .cut))
-                    p += length
-                } else {
-                    held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<count]))
-                    p = count
-                }
-            } else {
-                // The line started in an earlier chunk: it can take `room` more bytes.
-                let room = maxLineBytes - held.count
-                let window = min(count, p + room + 1)
-                if let newline = Self.firstNewline(chunk, from: p, to: window) {
-                    held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<newline]))
-                    emitHeld(length: held.count, .newline, emit)
-                    p = newline + 1
-                } else if window - p == room + 1 {
-                    held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<(p + room)]))
-                    p += room
-                    let length = held.withUnsafeBytes { Self.cutLength($0, next: chunk[p]) }
-                    emitHeld(length: length, .cut, emit)
-                } else {
-                    held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<count]))
-                    p = count
+        while p < chunk.count {
+            p = step(chunk, from: p, emit)
+        }
+    }
+
+    /// Hands over the next line or piece that starts at `p` (or holds the rest of the
+    /// chunk); returns where the next one starts.
+    private mutating func step(_ chunk: UnsafeRawBufferPointer, from p: Int, _ emit: (Line) -> Void) -> Int {
+        let count = chunk.count
+        if held.isEmpty {
+            // The line starts in this chunk: look for its end among the next
+            // maxLineBytes + 1 bytes (a `\n` right after a full-size line still ends it).
+            let window = min(count, p + maxLineBytes + 1)
+            if let newline = Self.firstNewline(chunk, from: p, to: window) {
+                emit(take(UnsafeRawBufferPointer(rebasing: chunk[p..<newline]), .newline))
+                return newline + 1
+            }
+            if window - p == maxLineBytes + 1 {
+                let piece = UnsafeRawBufferPointer(rebasing: chunk[p..<(p + maxLineBytes)])
+                let length = Self.cutLength(piece, next: chunk[p + maxLineBytes])
+                emit(take(UnsafeRawBufferPointer(rebasing: chunk[p..<(p + length)]), .cut))
+                return p + length
+            }
+            held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<count]))
+            return count
+        }
+        // The line started in an earlier chunk: it can take `room` more bytes.
+        let room = maxLineBytes - held.count
+        let window = min(count, p + room + 1)
+        if let newline = Self.firstNewline(chunk, from: p, to: window) {
+            held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<newline]))
+            emitHeld(length: held.count, .newline, emit)
+            return newline + 1
+        }
+        if window - p == room + 1 {
+            held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<(p + room)]))
+            let length = held.withUnsafeBytes { Self.cutLength($0, next: chunk[p + room]) }
+            emitHeld(length: length, .cut, emit)
+            return p + room
+        }
+        held.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[p..<count]))
+        return count
+    }
+
+    /// `feed` for writers that copy lines unchanged (the plain format): each run of whole
+    /// lines in the chunk (every one ending with its `\n`, none longer than `maxLineBytes`,
+    /// none continuing a cut line) is handed to `run` as one buffer, `\n`s included;
+    /// everything else (the end of a line held from an earlier chunk, the pieces of an
+    /// over-long line, the start of an unfinished one) is handled as `feed` does.
+    ///
+    /// A chatty app's chunk is mostly whole lines: a writer gets it in one call instead of
+    /// one per line, and the bytes are not even looked at one by one (`wholeLinesEnd`).
+    public mutating func feedRuns(
+        _ chunk: UnsafeRawBufferPointer, run: (UnsafeRawBufferPointer) -> Void, line emit: (Line) -> Void
+    ) {
+        var p = 0
+        while p < chunk.count {
+            if held.isEmpty && !continuing {
+                let end = wholeLinesEnd(chunk, from: p)
+                if end > p {
+                    run(UnsafeRawBufferPointer(rebasing: chunk[p..<end]))
+                    p = end
+                    continue
                 }
             }
+            p = step(chunk, from: p, emit)
         }
+    }
+
+    /// Where the run of whole lines that starts at `start` ends: after the chunk's last
+    /// `\n`, unless a line before it is longer than `maxLineBytes`, then after the last
+    /// line before that one.
+    ///
+    /// Proving that no line is too long needs no look at every byte: a line longer than
+    /// `maxLineBytes` covers a whole block of `maxLineBytes / 2` bytes (blocks counted from
+    /// `start`), so a `\n` in each block is enough, and is found within a line's length of
+    /// the block's start. Only a chunk that fails the test is scanned line by line.
+    func wholeLinesEnd(_ chunk: UnsafeRawBufferPointer, from start: Int) -> Int {
+        guard let last = Self.lastNewline(chunk, from: start, to: chunk.count) else { return start }
+        let end = last + 1
+        let block = maxLineBytes / 2
+        var b = start
+        while b + block <= end {
+            guard Self.firstNewline(chunk, from: b, to: b + block) != nil else {
+                var q = start
+                while let newline = Self.firstNewline(chunk, from: q, to: min(end, q + maxLineBytes + 1)) {
+                    q = newline + 1
+                }
+                return q
+            }
+            b += block
+        }
+        return end
     }
 
     /// `feed` for bytes in an array.
@@ -163,10 +219,68 @@ public struct LineFramer: Sendable {
         return lead + length > piece.count ? lead : piece.count
     }
 
-    static func firstNewline(_ chunk: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+    /// How many `\n` the bytes hold.
+    public static func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        var n = 0
+        var i = 0
+        while i + 8 <= bytes.count {
+            n += newlineBytes(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)).nonzeroBitCount
+            i += 8
+        }
+        while i < bytes.count {
+            if base.load(fromByteOffset: i, as: UInt8.self) == 0x0A { n += 1 }
+            i += 1
+        }
+        return n
+    }
+
+    /// The last `\n` in `chunk[start..<end]`.
+    public static func lastNewline(_ chunk: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        guard let base = chunk.baseAddress else { return nil }
+        var i = end
+        while i - 8 >= start {
+            let zeros = newlineBytes(base.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self))
+            if zeros != 0 {
+                // The highest flagged byte is the last in memory.
+                return i - 1 - UInt64(littleEndian: zeros).leadingZeroBitCount >> 3
+            }
+            i -= 8
+        }
+        while i > start {
+            i -= 1
+            if base.load(fromByteOffset: i, as: UInt8.self) == 0x0A { return i }
+        }
+        return nil
+    }
+
+    /// The high bit of each byte of the result is set exactly where a byte of `word` is a
+    /// `\n`: bytes equal to `\n` become zero, and zero bytes are found with no carry from
+    /// one byte into the next (unlike the shorter `(x - 0x01...) & ~x` test), so every
+    /// flag is a newline, not only the first.
+    @inline(__always)
+    static func newlineBytes(_ word: UInt64) -> UInt64 {
+        let x = word ^ 0x0A0A_0A0A_0A0A_0A0A
+        let low7 = UInt64(0x7F7F_7F7F_7F7F_7F7F)
+        return ~(((x & low7) &+ low7) | x | low7)
+    }
+
+    /// The first `\n` in `chunk[start..<end]`. Eight bytes at a time: this is the writer's
+    /// inner loop, run over every byte an app writes (a byte at a time it cost more than
+    /// the kernel's copy of the same bytes into the file).
+    public static func firstNewline(_ chunk: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        guard let base = chunk.baseAddress else { return nil }
         var i = start
+        while i + 8 <= end {
+            let zeros = newlineBytes(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            if zeros != 0 {
+                // Little-endian: the first byte in memory is the lowest.
+                return i + UInt64(littleEndian: zeros).trailingZeroBitCount >> 3
+            }
+            i += 8
+        }
         while i < end {
-            if chunk[i] == 0x0A { return i }
+            if base.load(fromByteOffset: i, as: UInt8.self) == 0x0A { return i }
             i += 1
         }
         return nil

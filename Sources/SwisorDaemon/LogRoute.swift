@@ -17,6 +17,7 @@ final class LogService {
     private var completions: [Int: () -> Void] = [:]
     private var nextToken = 1
     private var nextSource = 1
+    let readBuffer = ReadBuffer()
 
     init(loop: EventLoop, logsDirectory: String, zone: TimeZoneRules, defaults: LogDefaults) throws(SystemError) {
         self.loop = loop
@@ -131,16 +132,15 @@ final class LogRoute {
     }
 
     /// Reads a new pipe of the instance (each run has its own pair).
-    func attach(_ fd: FileDescriptor, stream: LogStream, loop: EventLoop, buffer: ReadBuffer) throws(SystemError) {
+    func attach(_ fd: FileDescriptor, stream: LogStream, loop: EventLoop) throws(SystemError) {
         readers.removeAll { !$0.isOpen }
         let reader = try PipeReader(loop: loop, fd: fd, stream: stream, source: service.newSource(), route: self,
-                                    buffer: buffer, paused: paused)
+                                    service: service, paused: paused)
         readers.append(reader)
     }
 
-    func received(source: Int, stream: LogStream, _ bytes: [UInt8]) {
-        let over = service.writer.enqueue(
-            sink, .data(source: source, stream: stream, bytes: bytes, at: wallClockMilliseconds()), bytes: bytes.count)
+    func received(source: Int, stream: LogStream, _ chunk: LogChunk) {
+        let over = service.writer.enqueue(sink, .data(source: source, stream: stream, chunk: chunk, at: wallClockMilliseconds()))
         if over && !paused {
             paused = true
             for r in readers { r.pause() }
@@ -222,85 +222,175 @@ extension LogService {
     }
 }
 
-/// Reads one pipe of an instance on the event loop: one bounded read per wake-up, so a
-/// chatty app cannot starve the others (epoll is level-triggered: the rest is read on the
-/// next turn). The chunk is copied to the writer's queue; nothing here touches a disk.
-/// EOF only closes the pipe; an exit is learned from waitpid, never from here.
+/// Reads one pipe of an instance on the event loop and hands the chunks to the writer's
+/// queue; nothing here touches a disk. EOF only closes the pipe; an exit is learned from
+/// waitpid, never from here.
+///
+/// Costs are per read, not per byte, so the reader makes its reads large:
+/// - the pipe is enlarged to `pipeSize` (1 MiB, the most an unprivileged process may ask
+///   for; 64 KiB is Linux's default), so a busy app writes ahead while the daemon is
+///   elsewhere, and one wake-up finds more. Its pages are taken only while data waits;
+/// - a wake-up reads up to `readsPerWakeup` buffers of 64 KiB, and no more, so a chatty app
+///   cannot starve the others (epoll is level-triggered: the rest is read on the next
+///   turn);
+/// - a busy pipe that yields only a little (an app writing a line per write(2), which
+///   would otherwise wake the daemon for every line) is left alone for `lingerMs` before
+///   the next read, which then takes everything written meanwhile. A quiet app's line is
+///   read at once: the pause starts only when a pipe was read less than `busyWithinMs` ago.
+///   The cost is at most a few milliseconds of delay on a busy app's lines. An app fast
+///   enough to fill the pipe during the pause would be slowed down by it (it blocks in
+///   write(2) until the next read): then the pipe is read without pauses for
+///   `noLingerMs`, and tried again.
 final class PipeReader {
     private let loop: EventLoop
     private let fd: FileDescriptor
     private let stream: LogStream
     private let source: Int
     private weak var route: LogRoute?
-    private let buffer: ReadBuffer
+    private unowned let service: LogService
     private(set) var isOpen = true
     private var registered = false
+    /// The writer is behind (back-pressure): not read until `resume`.
+    private var paused: Bool
+    /// Waiting before the next read of a busy pipe.
+    private var lingerTimer: EventLoop.TimerID?
+    private var lastReadMono: Int64?
+    /// The pipe's capacity (`pipeSize`, or less when the kernel refused it).
+    private let capacity: Int
+    /// No pause before this time: the last one let the pipe fill up.
+    private var noLingerUntilMono: Int64 = 0
 
-    init(loop: EventLoop, fd: FileDescriptor, stream: LogStream, source: Int, route: LogRoute, buffer: ReadBuffer,
+    static let pipeSize = 1 << 20
+    static let readsPerWakeup = 4
+    static let lingerMs: Int64 = 1
+    static let busyWithinMs: Int64 = 2
+    /// Below this, a read of a busy pipe was small enough to wait for more.
+    static let smallRead = LogWriter.chunkCapacity / 2
+    static let noLingerMs: Int64 = 100
+
+    init(loop: EventLoop, fd: FileDescriptor, stream: LogStream, source: Int, route: LogRoute, service: LogService,
          paused: Bool) throws(SystemError) {
         self.loop = loop
-        self.buffer = buffer
+        self.service = service
         self.fd = fd
         self.stream = stream
         self.source = source
         self.route = route
+        self.paused = paused
         try fd.setNonBlocking()
-        if !paused { try register() }
+        // Refused over the user's pipe quota (a daemon that is not root, with many apps):
+        // the pipe keeps 64 KiB, which costs more wake-ups (and a fast app fills it
+        // during a pause sooner: `noLingerMs`), never a failure.
+        capacity = fd.setPipeSize(PipeReader.pipeSize) ?? 64 << 10
+        try updateRegistration()
     }
 
-    private func register() throws(SystemError) {
-        // The loop holds the reader while it is registered (a strong capture, released by
-        // unregister): a pipe of a previous run keeps draining after a restart.
-        try loop.register(fd) { _ in self.readable() }
-        registered = true
+    /// In epoll exactly while the pipe is open, not paused and not lingering. The loop
+    /// holds the reader while it is registered (a strong capture, released by
+    /// unregister): a pipe of a previous run keeps draining after a restart.
+    private func updateRegistration() throws(SystemError) {
+        let wanted = isOpen && !paused && lingerTimer == nil
+        if wanted && !registered {
+            try loop.register(fd) { _ in self.readable() }
+            registered = true
+        } else if !wanted && registered {
+            loop.unregister(fd)
+            registered = false
+        }
     }
 
-    /// Back-pressure: out of epoll (level-triggered, a paused pipe would wake the loop on
-    /// every turn) until `resume`.
-    func pause() {
-        guard registered else { return }
-        loop.unregister(fd)
-        registered = false
-    }
-
-    func resume() {
-        guard isOpen, !registered else { return }
+    /// Registration failed (epoll_ctl fails only without memory): the pipe is given up,
+    /// never the daemon.
+    private func watchAgain() {
         do {
-            try register()
+            try updateRegistration()
         } catch {
-            // epoll_ctl fails only without memory: the pipe is given up, never the daemon.
             route?.onProblem("cannot watch the output pipe again: \(error)")
             close()
         }
     }
 
-    private func readable() {
-        _ = readOnce()
+    /// Back-pressure: out of epoll (level-triggered, a paused pipe would wake the loop on
+    /// every turn) until `resume`.
+    func pause() {
+        paused = true
+        watchAgain()
     }
 
-    /// One read; false once the pipe is done (EOF or error) or has nothing now.
-    private func readOnce() -> Bool {
-        let result: FileDescriptor.IOResult = buffer.bytes.withUnsafeMutableBytes { raw in
-            let r = fd.readNonBlocking(into: raw)
-            if case .done(let n) = r {
-                route?.received(source: source, stream: stream, Array(raw[0..<n]))
+    func resume() {
+        paused = false
+        watchAgain()
+    }
+
+    private func readable(afterLinger: Bool = false) {
+        // The pipe filled while it waited: the app was blocked on the daemon.
+        let filled = afterLinger && (fd.pendingBytes ?? 0) >= capacity
+        var got = 0
+        reading: for _ in 0..<PipeReader.readsPerWakeup {
+            switch readOnce() {
+            case .data(let n):
+                got += n
+                // A pipe read returns what the pipe holds: less than asked for empties it.
+                if n < LogWriter.chunkCapacity || paused { break reading }
+            case .empty:
+                break reading
+            case .closed:
+                return
             }
-            return r
         }
-        switch result {
-        case .done: return true
-        case .wouldBlock: return false
+        guard got > 0 else { return }
+        let now = monotonicMilliseconds()
+        if filled { noLingerUntilMono = now + PipeReader.noLingerMs }
+        let busy = lastReadMono.map { now - $0 <= PipeReader.busyWithinMs } ?? false
+        lastReadMono = now
+        guard busy, got < PipeReader.smallRead, !paused, now >= noLingerUntilMono else { return }
+        lingerTimer = loop.schedule(afterMilliseconds: PipeReader.lingerMs) { [weak self] in
+            guard let self, self.isOpen else { return }
+            self.lingerTimer = nil
+            self.watchAgain()
+            if self.registered { self.readable(afterLinger: true) }
+        }
+        watchAgain()
+    }
+
+    private enum ReadResult {
+        case data(Int)
+        case empty
+        case closed
+    }
+
+    /// One read into the shared buffer. A read of at least half a buffer hands the buffer
+    /// itself to the writer (the reader takes a spare one); a smaller one is copied into a
+    /// chunk of its size, so that a queue of small reads holds only their bytes.
+    private func readOnce() -> ReadResult {
+        let buffer = service.readBuffer
+        let chunk = buffer.chunk ?? service.writer.spareChunk()
+        buffer.chunk = chunk
+        switch fd.readNonBlocking(into: chunk.storage) {
+        case .done(let n):
+            if n >= LogWriter.chunkCapacity / 2 {
+                chunk.count = n
+                buffer.chunk = nil
+                route?.received(source: source, stream: stream, chunk)
+            } else {
+                route?.received(
+                    source: source, stream: stream,
+                    LogChunk(copying: UnsafeRawBufferPointer(rebasing: chunk.storage[0..<n])))
+            }
+            return .data(n)
+        case .wouldBlock:
+            return .empty
         case .endOfFile, .failed:
             route?.ended(source: source, stream: stream)
             close()
-            return false
+            return .closed
         }
     }
 
     /// Reads what the pipe holds now, regardless of back-pressure (the app is gone: its
-    /// pipe holds at most 64 KiB), then closes it.
+    /// pipe holds at most `pipeSize`), then closes it.
     func drain() {
-        while isOpen && readOnce() {}
+        while isOpen, case .data = readOnce() {}
         if isOpen {
             route?.ended(source: source, stream: stream)
             close()
@@ -310,16 +400,18 @@ final class PipeReader {
     func close() {
         guard isOpen else { return }
         isOpen = false
+        loop.cancel(lingerTimer)
+        lingerTimer = nil
         if registered { loop.unregister(fd) }
         registered = false
         fd.close()
     }
 }
 
-/// One read buffer shared by every pipe: reads happen one at a time on the loop
-/// thread, so 64 KiB serves them all instead of 64 KiB per app.
+/// The buffer of the next pipe read, shared by every pipe: reads happen one at a time on
+/// the loop thread. Taken by the writer when a read fills it (`PipeReader.readOnce`).
 final class ReadBuffer {
-    var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+    var chunk: LogChunk?
 }
 
 extension LogRoute {

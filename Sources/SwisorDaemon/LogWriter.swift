@@ -8,7 +8,7 @@ import SwisorSystem
 enum LogEntry {
     /// A chunk read from a pipe (`source` names the pipe: each has its own partial line),
     /// received at `at` (ms since the epoch): every line completed in it gets that time.
-    case data(source: Int, stream: LogStream, bytes: [UInt8], at: Int64)
+    case data(source: Int, stream: LogStream, chunk: LogChunk, at: Int64)
     /// The pipe reached its end: a held partial line is written (with a newline).
     case end(source: Int, stream: LogStream, at: Int64)
     /// Files, format and rotation from the app's spec; sent at each launch when changed.
@@ -21,6 +21,51 @@ enum LogEntry {
     case reopen(token: Int)
     /// The instance was deleted: write what is left, close the files.
     case close(token: Int)
+}
+
+extension LogEntry {
+    /// A chunk holding a copy of `bytes`.
+    static func data(source: Int, stream: LogStream, bytes: [UInt8], at: Int64) -> LogEntry {
+        .data(source: source, stream: stream, chunk: LogChunk(copying: bytes), at: at)
+    }
+
+    /// What the entry holds in memory, counted against the queue bounds.
+    var queuedBytes: Int {
+        if case .data(_, _, let chunk, _) = self { return chunk.capacity }
+        return 0
+    }
+}
+
+/// Bytes read from a pipe on their way to the writer thread: a fixed buffer, so that a
+/// full read is handed over as it is (no copy) and its buffer comes back to the reader
+/// once written (`LogWriter.spareChunk`), instead of a fresh allocation per read.
+final class LogChunk: @unchecked Sendable {
+    let storage: UnsafeMutableRawBufferPointer
+    /// How many bytes of `storage` hold data.
+    var count = 0
+
+    init(capacity: Int) {
+        storage = .allocate(byteCount: max(1, capacity), alignment: 16)
+    }
+
+    convenience init(copying bytes: UnsafeRawBufferPointer) {
+        self.init(capacity: bytes.count)
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            storage.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
+        }
+        count = bytes.count
+    }
+
+    convenience init(copying bytes: [UInt8]) {
+        self.init(capacity: bytes.count)
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.baseAddress!.copyMemory(from: base, byteCount: $0.count) } }
+        count = bytes.count
+    }
+
+    deinit { storage.deallocate() }
+
+    var capacity: Int { storage.count }
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[0..<count]) }
 }
 
 /// What the writer threads tell the event loop.
@@ -73,6 +118,10 @@ final class LogWriter: @unchecked Sendable {
     static let totalLimit = 32 << 20
     static let totalLowWater = 16 << 20
     static let batchBytes = 256 << 10
+    /// The size of one pipe read (`PipeReader`), and of the buffers it reads into.
+    static let chunkCapacity = 64 << 10
+    /// Buffers kept for reuse: enough for a few busy apps, 1 MiB at most.
+    static let maxSpares = 16
 
     let lock = ConditionLock()
     // Under `lock`:
@@ -82,6 +131,7 @@ final class LogWriter: @unchecked Sendable {
     private var stopping = false
     private var events: [LogEvent] = []
     private var loopWoken = false
+    private var spares: [LogChunk] = []
 
     private let wake: Pipe
     private let thread = WorkerThread(name: "swisor-logs")
@@ -132,8 +182,9 @@ final class LogWriter: @unchecked Sendable {
     /// Queues `entry` for `sink`; true when the sink (or the writer as a whole) is over its
     /// bound, and the loop should stop reading the sink's pipes until `.drained`.
     @discardableResult
-    func enqueue(_ sink: LogSink, _ entry: LogEntry, bytes: Int = 0) -> Bool {
-        lock.withLock {
+    func enqueue(_ sink: LogSink, _ entry: LogEntry) -> Bool {
+        let bytes = entry.queuedBytes
+        return lock.withLock {
             sink.queue.append(entry)
             sink.queuedBytes += bytes
             totalQueued += bytes
@@ -146,6 +197,14 @@ final class LogWriter: @unchecked Sendable {
             if over { waiting[sink.id] = sink }
             return over
         }
+    }
+
+    /// A buffer of `chunkCapacity` bytes for the next read: one the writer is done with,
+    /// or a new one.
+    func spareChunk() -> LogChunk {
+        let chunk = lock.withLock { spares.popLast() } ?? LogChunk(capacity: LogWriter.chunkCapacity)
+        chunk.count = 0
+        return chunk
     }
 
     /// The events posted since the last call; the loop calls it when `wakeDescriptor` is
@@ -209,10 +268,10 @@ final class LogWriter: @unchecked Sendable {
             var bytes = 0
             for entry in sink.queue {
                 if taken > 0 && bytes >= LogWriter.batchBytes { break }
-                if case .data(_, _, let chunk, _) = entry { bytes += chunk.count }
+                bytes += entry.queuedBytes
                 taken += 1
             }
-            let batch = Array(sink.queue[0..<taken])
+            var batch = Array(sink.queue[0..<taken])
             sink.queue.removeFirst(taken)
             if sink.queue.isEmpty {
                 sink.scheduled = false
@@ -222,8 +281,16 @@ final class LogWriter: @unchecked Sendable {
             lock.unlock()
 
             sink.process(batch, writer: self)
+            // The full-size buffers go back to the reader, who would otherwise allocate
+            // (and the kernel zero) a new one for every read.
+            var returned: [LogChunk] = []
+            for case .data(_, _, let chunk, _) in batch where chunk.capacity == LogWriter.chunkCapacity {
+                returned.append(chunk)
+            }
+            batch = []
 
             lock.withLock {
+                for chunk in returned where spares.count < LogWriter.maxSpares { spares.append(chunk) }
                 sink.queuedBytes -= bytes
                 totalQueued -= bytes
                 if !waiting.isEmpty && totalQueued <= LogWriter.totalLowWater {
@@ -267,6 +334,8 @@ final class LogSink: @unchecked Sendable {
 
     /// A file is written when this much is buffered, and at the end of every batch.
     static let writeThreshold = 64 << 10
+    /// A run of plain lines this long is written without a copy into the buffer.
+    static let directWriteBytes = 16 << 10
     /// Failure reports of one sink are at least this far apart (a disk that fills and
     /// empties must not flood the history).
     static let reportIntervalMs: Int64 = 60_000
@@ -289,11 +358,17 @@ final class LogSink: @unchecked Sendable {
             switch entry {
             case .configure(let c):
                 apply(c, writer)
-            case .data(let source, let stream, let bytes, let at):
+            case .data(let source, let stream, let chunk, let at):
                 // Taken out while fed, so that its buffer is not copied on write.
                 var framer = framers.removeValue(forKey: source)?.framer ?? LineFramer()
-                bytes.withUnsafeBytes { raw in
-                    framer.feed(raw) { line in self.emit(line, stream, at, writer) }
+                if journal == nil, case .plain = renderer?.format {
+                    // Plain lines are written as the app wrote them: whole runs of lines
+                    // are copied at once, not line by line.
+                    framer.feedRuns(
+                        chunk.bytes, run: { run in self.emitRun(run, stream, at, writer) },
+                        line: { line in self.emit(line, stream, at, writer) })
+                } else {
+                    framer.feed(chunk.bytes) { line in self.emit(line, stream, at, writer) }
                 }
                 framers[source] = (stream, framer)
             case .end(let source, let stream, let at):
@@ -396,7 +471,8 @@ final class LogSink: @unchecked Sendable {
         // Per line, so nothing here allocates: at a million lines a second an array of
         // targets per line cost more than the rendering.
         let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
-        let second = combined.flatMap { $0.discards ? nil : $0 }
+        // A log_file that is also the out_file (or error_file) gets each line once.
+        let second = combined.flatMap { $0.discards || $0 === primary ? nil : $0 }
         guard primary != nil || second != nil, renderer != nil else { return }
         let complete = line.end != .cut
         if let only = primary ?? second, primary == nil || second == nil {
@@ -413,8 +489,40 @@ final class LogSink: @unchecked Sendable {
         appended(second!, complete: complete, writer)
     }
 
+    /// Whole lines in the plain format (`LineFramer.feedRuns`): copied to the files as they
+    /// are. A run that would take a file past `log_max_size` goes line by line instead, so
+    /// that the rotation happens right after the line that reaches the size.
+    private func emitRun(_ run: UnsafeRawBufferPointer, _ stream: LogStream, _ at: Int64, _ writer: LogWriter) {
+        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
+        let second = combined.flatMap { $0.discards || $0 === primary ? nil : $0 }
+        func crossesMaxSize(_ f: LogFile?) -> Bool {
+            guard let f, let max = config?.settings.maxSizeBytes, f.isRegular else { return false }
+            return f.size + UInt64(f.buffer.count + run.count) >= max
+        }
+        if crossesMaxSize(primary) || crossesMaxSize(second) {
+            var start = 0
+            while let newline = LineFramer.firstNewline(run, from: start, to: run.count) {
+                let line = LineFramer.Line(
+                    bytes: UnsafeRawBufferPointer(rebasing: run[start..<newline]), end: .newline, isContinuation: false)
+                emit(line, stream, at, writer)
+                start = newline + 1
+            }
+            return
+        }
+        for f in [primary, second] {
+            guard let f else { continue }
+            if run.count >= LogSink.directWriteBytes {
+                // Written from the buffer it was read into: copying it first would cost as
+                // much as the kernel's own copy into the file.
+                write(f, writer, then: run)
+            } else {
+                f.buffer.append(contentsOf: run)
+                if f.buffer.count >= LogSink.writeThreshold { write(f, writer) }
+            }
+        }
+    }
+
     private func appended(_ f: LogFile, complete: Bool, _ writer: LogWriter) {
-        if complete { f.bufferedLines += 1 }
         if complete, let max = config?.settings.maxSizeBytes, f.isRegular, f.size + UInt64(f.buffer.count) >= max,
            f.rotateRetryAtMono <= monotonicMilliseconds() {
             // At a line boundary, with the line in the old file: rename and reopen.
@@ -427,38 +535,54 @@ final class LogSink: @unchecked Sendable {
 
     // MARK: Files
 
-    /// Writes the file's buffer (blocking: this is the writer thread). What cannot be
-    /// written is dropped and counted; the file is retried at the next write.
-    private func write(_ f: LogFile, _ writer: LogWriter) {
-        guard !f.buffer.isEmpty else { return }
+    /// Writes the file's buffer, then `more` (lines written from where they were read),
+    /// blocking: this is the writer thread. What cannot be written is dropped and counted;
+    /// the file is retried at the next write.
+    private func write(_ f: LogFile, _ writer: LogWriter, then more: UnsafeRawBufferPointer? = nil) {
+        let more = more ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        guard !f.buffer.isEmpty || !more.isEmpty else { return }
         if f.fd == nil { open(f, writer) }
         guard let fd = f.fd else {
-            drop(f, writer)
+            drop(f, also: more, writer)
             return
         }
+        let (written, error) = f.buffer.withUnsafeBytes { writeAll(fd, $0, f) }
+        if let error {
+            f.buffer.removeFirst(written)
+            drop(f, also: more, writer)
+            failed(f, "cannot write the log file: \(error)", writer)
+            return
+        }
+        f.buffer.removeAll(keepingCapacity: f.buffer.capacity <= 4 * LogSink.writeThreshold)
+        let (writtenMore, errorMore) = writeAll(fd, more, f)
+        if let errorMore {
+            drop(f, also: UnsafeRawBufferPointer(rebasing: more[writtenMore...]), writer)
+            failed(f, "cannot write the log file: \(errorMore)", writer)
+            return
+        }
+        recovered(f, writer)
+    }
+
+    /// How much of `bytes` was written, and the error that stopped it.
+    private func writeAll(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, _ f: LogFile) -> (Int, SystemError?) {
         var offset = 0
-        while offset < f.buffer.count {
-            let n = f.buffer.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < bytes.count {
+            let n = Glibc.write(fd.rawValue, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                let error = SystemError("write", subject: f.path, errno: errno)
-                f.buffer.removeFirst(offset)
-                drop(f, writer)
-                failed(f, "cannot write the log file: \(error)", writer)
-                return
+                return (offset, SystemError("write", subject: f.path, errno: errno))
             }
             offset += n
             f.size += UInt64(n)
         }
-        f.buffer.removeAll(keepingCapacity: f.buffer.capacity <= 4 * LogSink.writeThreshold)
-        f.bufferedLines = 0
-        recovered(f, writer)
+        return (offset, nil)
     }
 
-    private func drop(_ f: LogFile, _ writer: LogWriter) {
-        let lines = f.bufferedLines, bytes = f.buffer.count
+    /// Drops the file's buffer (and `also`), counting its lines by their newlines.
+    private func drop(_ f: LogFile, also: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), _ writer: LogWriter) {
+        let lines = f.buffer.withUnsafeBytes { LineFramer.countNewlines($0) } + LineFramer.countNewlines(also)
+        let bytes = f.buffer.count + also.count
         f.buffer.removeAll(keepingCapacity: false)
-        f.bufferedLines = 0
         writer.updateStats(self) {
             $0.droppedLines += lines
             $0.droppedBytes += Int64(bytes)
@@ -581,7 +705,6 @@ final class LogFile {
     var size: UInt64 = 0
     /// Rendered lines not written yet.
     var buffer: [UInt8] = []
-    var bufferedLines = 0
     /// The failure being reported, until a write succeeds.
     var failure: String?
     var retryAtMono: Int64 = 0

@@ -26,7 +26,6 @@ public final class Supervisor {
     /// `stopAll` began: nothing starts any more (a queued reload step included).
     private(set) var stoppingAll = false
     private var nextID = 0
-    private let readBuffer = ReadBuffer()
     /// The log writer's loop side: routes, flush, reloadLogs.
     let logs: LogService
 
@@ -365,8 +364,8 @@ public final class Supervisor {
             inst.oomSeen = 0
             containment.started(unit: inst.unit, pid: pid)
             do {
-                try inst.logs.attach(out.readEnd, stream: .out, loop: loop, buffer: readBuffer)
-                try inst.logs.attach(err.readEnd, stream: .err, loop: loop, buffer: readBuffer)
+                try inst.logs.attach(out.readEnd, stream: .out, loop: loop)
+                try inst.logs.attach(err.readEnd, stream: .err, loop: loop)
             } catch {
                 log.warning("app \(inst.spec.name) (id \(inst.id)): cannot watch its output: \(error)")
             }

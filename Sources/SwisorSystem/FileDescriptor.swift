@@ -74,6 +74,20 @@ public struct FileDescriptor: Hashable, Sendable {
         }
     }
 
+    /// Asks for a pipe of `bytes` capacity and returns the capacity it has now: the old one
+    /// when the kernel refuses (over /proc/sys/fs/pipe-max-size, or the user's pipe quota).
+    @discardableResult
+    public func setPipeSize(_ bytes: Int) -> Int? {
+        let n = cswisor_set_pipe_size(rawValue, Int32(clamping: bytes))
+        return n >= 0 ? Int(n) : nil
+    }
+
+    /// The bytes waiting to be read from a pipe (FIONREAD); nil when it cannot be told.
+    public var pendingBytes: Int? {
+        let n = cswisor_pending_bytes(rawValue)
+        return n >= 0 ? Int(n) : nil
+    }
+
     public func setNonBlocking() throws(SystemError) {
         let flags = try syscallRetrying("fcntl") { fcntl(rawValue, F_GETFL) }
         _ = try syscallRetrying("fcntl") { fcntl(rawValue, F_SETFL, flags | O_NONBLOCK) }

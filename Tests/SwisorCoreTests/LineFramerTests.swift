@@ -292,6 +292,103 @@ struct LineFramerTests {
         }
     }
 
+    /// `frame`, through `feedRuns`: each run is split back into its lines. Also returns
+    /// how many runs there were.
+    static func frameRuns(_ chunks: [[UInt8]], max: Int, flush: Bool = true) -> (pieces: [FramedPiece], runs: Int) {
+        var framer = LineFramer(maxLineBytes: max)
+        var pieces: [FramedPiece] = []
+        var runs = 0
+        for chunk in chunks {
+            chunk.withUnsafeBytes { raw in
+                framer.feedRuns(raw, run: { run in
+                    runs += 1
+                    #expect(run.last == 0x0A, "a run ends with a newline")
+                    var line: [UInt8] = []
+                    for byte in run {
+                        if byte == 0x0A {
+                            #expect(line.count <= max, "a run holds no line over the limit")
+                            pieces.append(FramedPiece(bytes: line))
+                            line = []
+                        } else {
+                            line.append(byte)
+                        }
+                    }
+                }, line: { line in
+                    pieces.append(FramedPiece(bytes: Array(line.bytes), line.end, continuation: line.isContinuation))
+                })
+            }
+        }
+        if flush {
+            framer.flush { pieces.append(FramedPiece(bytes: Array($0.bytes), $0.end, continuation: $0.isContinuation)) }
+        }
+        return (pieces, runs)
+    }
+
+    @Test("runs of whole lines frame exactly as line by line, whatever the chunking and limit")
+    func runsMatchLines() {
+        var random = SplitMix64(state: 7)
+        let alphabet: [[UInt8]] = [[0x0A], [0x0A], [0x61], [0x62], [0x20], Array("é".utf8), Array("😀".utf8), [0x80]]
+        for round in 0..<60 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...400, using: &random) {
+                bytes += alphabet[Int.random(in: 0..<alphabet.count, using: &random)]
+                if Int.random(in: 0..<30, using: &random) == 0 {
+                    // Now and then a line longer than the limit, inside a chunk.
+                    bytes += [UInt8](repeating: 0x78, count: Int.random(in: 1...60, using: &random))
+                }
+            }
+            let max = Int.random(in: 4...40, using: &random)
+            var chunks: [[UInt8]] = []
+            var i = 0
+            while i < bytes.count {
+                let n = Int.random(in: 1...(3 * max + 50), using: &random)
+                chunks.append(Array(bytes[i..<min(bytes.count, i + n)]))
+                i += n
+            }
+            #expect(Self.frameRuns(chunks, max: max).pieces == Self.frame(chunks, max: max), "round \(round), max \(max)")
+            #expect(Self.frameRuns([bytes], max: max).pieces == Self.frame([bytes], max: max), "round \(round) whole")
+        }
+    }
+
+    @Test("a chunk of ordinary lines is one run; a line over the limit ends the run before it")
+    func runsAreLarge() {
+        let lines = (1...1000).map { "line \($0) of a busy app\n" }.joined()
+        let (pieces, runs) = Self.frameRuns([Array(lines.utf8)], max: 64)
+        #expect(runs == 1)
+        #expect(pieces.count == 1000)
+        // A 100-byte line in the middle, with a limit of 64: two runs around its pieces.
+        let text = "a\nb\n" + String(repeating: "x", count: 100) + "\nc\nd\n"
+        let framed = Self.frameRuns([Array(text.utf8)], max: 64)
+        #expect(framed.runs == 2)
+        #expect(framed.pieces == [
+            FramedPiece("a"), FramedPiece("b"), FramedPiece(String(repeating: "x", count: 64), .cut),
+            FramedPiece(String(repeating: "x", count: 36), continuation: true), FramedPiece("c"), FramedPiece("d"),
+        ])
+    }
+
+    @Test("the newline scans agree with a byte-by-byte look, at every offset")
+    func newlineScans() {
+        var random = SplitMix64(state: 99)
+        for _ in 0..<200 {
+            let count = Int.random(in: 0...70, using: &random)
+            let density = Int.random(in: 1...20, using: &random)
+            let bytes = (0..<count).map { _ -> UInt8 in
+                Int.random(in: 0..<density, using: &random) == 0 ? 0x0A : [0x0B, 0x8A, 0x00, 0xFF, 0x61][Int.random(in: 0..<5, using: &random)]
+            }
+            bytes.withUnsafeBytes { raw in
+                for start in 0...count {
+                    for end in start...count {
+                        let slice = bytes[start..<end]
+                        #expect(LineFramer.firstNewline(raw, from: start, to: end) == slice.firstIndex(of: 0x0A))
+                        #expect(LineFramer.lastNewline(raw, from: start, to: end) == slice.lastIndex(of: 0x0A))
+                    }
+                    let rest = UnsafeRawBufferPointer(rebasing: raw[start...])
+                    #expect(LineFramer.countNewlines(rest) == bytes[start...].filter { $0 == 0x0A }.count)
+                }
+            }
+        }
+    }
+
     @Test("many lines through one framer, as a busy app writes them")
     func throughput() {
         // 100k lines of 80 bytes in 64 KiB chunks, checked for count and order; this runs

@@ -41,7 +41,7 @@ import Glibc
         while offset < text.count {
             let end = min(text.count, offset + size)
             let chunk = Array(text[offset..<end])
-            writer.enqueue(sink, .data(source: 1, stream: .out, bytes: chunk, at: 0), bytes: chunk.count)
+            writer.enqueue(sink, .data(source: 1, stream: .out, bytes: chunk, at: 0))
             offset = end
             size = size * 7 % 5003 + 1
         }
@@ -79,11 +79,11 @@ import Glibc
         let sink = LogSink(id: 7)
         writer.enqueue(sink, .configure(Self.config(dir, LogSettings())))
         let big = [UInt8](repeating: UInt8(ascii: "x"), count: LogWriter.sinkLimit + 1)
-        #expect(writer.enqueue(sink, .data(source: 1, stream: .out, bytes: big, at: 0), bytes: big.count))
+        #expect(writer.enqueue(sink, .data(source: 1, stream: .out, bytes: big, at: 0)))
         let events = Self.events(writer) { $0.contains { if case .drained(7) = $0 { true } else { false } } }
         #expect(events.contains { if case .drained(7) = $0 { true } else { false } })
         // Below the bound: no back-pressure.
-        #expect(!writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("y\n".utf8), at: 0), bytes: 2))
+        #expect(!writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("y\n".utf8), at: 0)))
     }
 
     @Test func flushAndReopenAreDoneInOrderWithTheData() throws {
@@ -92,17 +92,17 @@ import Glibc
         defer { writer.shutdown() }
         let sink = LogSink(id: 1)
         writer.enqueue(sink, .configure(Self.config(dir, LogSettings())))
-        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("before\n".utf8), at: 0), bytes: 7)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("before\n".utf8), at: 0))
         writer.enqueue(sink, .truncate(token: 1))
-        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("after\n".utf8), at: 0), bytes: 6)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("after\n".utf8), at: 0))
         _ = Self.events(writer) { $0.contains { if case .done(1) = $0 { true } else { false } } }
         try Self.waitFor { (try? dir.read("app-out.log")) == "after\n" }
         #expect(try dir.read("app-out.log") == "after\n")
         // Moved away, then reopened: the next line goes to a new file at the path.
         #expect(rename(dir.file("app-out.log"), dir.file("moved.log")) == 0)
-        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("old file\n".utf8), at: 0), bytes: 9)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("old file\n".utf8), at: 0))
         writer.enqueue(sink, .reopen(token: 2))
-        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("new file\n".utf8), at: 0), bytes: 9)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("new file\n".utf8), at: 0))
         _ = Self.events(writer) { $0.contains { if case .done(2) = $0 { true } else { false } } }
         try Self.waitFor { (try? dir.read("app-out.log")) == "new file\n" }
         #expect(try dir.read("moved.log") == "after\nold file\n")
@@ -114,6 +114,40 @@ import Glibc
             guard Date() < deadline else { throw SystemError("wait", errno: ETIMEDOUT) }
             usleep(2_000)
         }
+    }
+
+    /// Plain lines are written in runs, big ones straight from the chunk; what a full
+    /// device refuses is counted exactly, line by line, on both paths, and a log_file
+    /// that is also the out_file gets each line once.
+    @Test func droppedRunsAreCountedByTheirLines() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try LogWriter(zone: .utc)
+        let sink = LogSink(id: 3)
+        writer.enqueue(sink, .configure(LogSinkConfig(
+            paths: LogPaths(out: "/dev/full", err: nil, combined: nil), settings: LogSettings(), app: "app", index: 0)))
+        var big: [UInt8] = []
+        for n in 1...1000 { big += Array("a line numbered \(n) in a run\n".utf8) }
+        #expect(big.count >= LogSink.directWriteBytes)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: big, at: 0))
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("small\nrun\nand a partial".utf8), at: 0))
+        writer.enqueue(sink, .close(token: 1))
+        _ = Self.events(writer) { $0.contains { if case .done(1) = $0 { true } else { false } } }
+        let stats = writer.stats(of: sink)
+        // The partial line is written (with a newline) at the close.
+        #expect(stats.droppedLines == 1003)
+        #expect(stats.droppedBytes == Int64(big.count + "small\nrun\nand a partial\n".utf8.count))
+        #expect(stats.lastError?.contains("ENOSPC") == true)
+
+        let shared = LogSink(id: 4)
+        let path = dir.file("both.log")
+        writer.enqueue(shared, .configure(LogSinkConfig(
+            paths: LogPaths(out: path, err: nil, combined: path), settings: LogSettings(), app: "app", index: 0)))
+        writer.enqueue(shared, .data(source: 1, stream: .out, bytes: big, at: 0))
+        writer.enqueue(shared, .data(source: 1, stream: .out, bytes: Array("once\n".utf8), at: 0))
+        writer.enqueue(shared, .close(token: 2))
+        _ = Self.events(writer) { $0.contains { if case .done(2) = $0 { true } else { false } } }
+        writer.shutdown()
+        #expect(try dir.read("both.log") == String(decoding: big, as: UTF8.self) + "once\n")
     }
 
     @Test func gzipRoundTripReplacesTheSource() throws {

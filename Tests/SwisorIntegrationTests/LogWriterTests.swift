@@ -348,6 +348,44 @@ struct LogWriterTests {
         #expect(try h.describe("flood").first?.logDroppedLines == 0)
     }
 
+    /// An app writes a burst of lines, one write(2) each on both streams (a busy pipe,
+    /// which the reader reads with short pauses to take many lines at a time), then stays
+    /// silent with a partial line: every whole line is written while it runs, none waits
+    /// for more output or for the exit, and the partial line is written at the stop. Its
+    /// pipes were enlarged to 1 MiB.
+    @Test func aBurstThenSilenceIsWrittenWhileTheAppRuns() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        try h.script("burst.sh", """
+        i=0
+        while [ $i -lt 5000 ]; do i=$((i+1)); echo "burst $i"; echo "err $i" >&2; done
+        printf 'partial'
+        exec sleep 3600
+        """)
+        let eco = try h.file("eco.json", """
+        {"apps": [{"name": "burst", "script": "./burst.sh", "autorestart": false}]}
+        """)
+        try h.must(["start", eco])
+        let pid = try #require(try h.app("burst")?.pid)
+        h.track(pid)
+        let out = h.home + "/logs/burst-out.log", err = h.home + "/logs/burst-error.log"
+        try h.waitUntil("all 5000 lines of each stream are written", timeout: 30) {
+            Self.lines(h.read(out)).count >= 5000 && Self.lines(h.read(err)).count >= 5000
+        }
+        #expect(Self.lines(h.read(out)) == (1...5000).map { Substring("burst \($0)") })
+        #expect(Self.lines(h.read(err)) == (1...5000).map { Substring("err \($0)") })
+        #expect(!h.read(out).contains("partial"))
+        // F_GETPIPE_SZ of the app's stdout, through /proc; closed at once, since a write
+        // end held here would keep the pipe from ending.
+        let fd = open("/proc/\(pid)/fd/1", O_WRONLY | O_NONBLOCK)
+        try #require(fd >= 0, "cannot open the app's stdout: errno \(errno)")
+        let pipeSize = fcntl(fd, 1032)
+        close(fd)
+        #expect(pipeSize == 1 << 20)
+        try h.must(["stop", "burst"])
+        try h.waitUntil("the partial line is written at the stop") { h.read(out).hasSuffix("burst 5000\npartial\n") }
+    }
+
     /// A log file that cannot be opened (its directory is a file) is reported once in
     /// the history and the daemon log, its lines are counted, and it is retried until it
     /// works. A full device (/dev/full) is reported once and counted the same way.

@@ -59,6 +59,12 @@ int cswisor_epoll_create(void);
 /// pipe2(O_CLOEXEC) and accept4(SOCK_CLOEXEC|SOCK_NONBLOCK): GNU extensions.
 int cswisor_pipe_cloexec(int fds[2]);
 int cswisor_accept(int listener);
+/// F_SETPIPE_SZ: asks for a capacity in bytes (rounded up by the kernel); returns the
+/// pipe's capacity after it (F_GETPIPE_SZ: the old one when refused, as over the user's
+/// pipe-user-pages-soft without CAP_SYS_RESOURCE), or -1 with errno.
+int cswisor_set_pipe_size(int fd, int bytes);
+/// FIONREAD: the bytes waiting in a pipe, or -1 with errno.
+int cswisor_pending_bytes(int fd);
 
 /// epoll with the event's data as a 64-bit token (epoll_event is packed on x86-64,
 /// which Swift does not import reliably).
