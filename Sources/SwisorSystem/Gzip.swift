@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CZlib
+import SwisorCore
 
 /// gzip files through zlib, for rotated logs.
 public enum Gzip {
@@ -50,6 +51,50 @@ public enum Gzip {
         }
         _ = try syscallRetrying("rename", subject: destination) { rename(temporary, destination) }
         _ = try syscallRetrying("unlink", subject: source) { unlink(source) }
+    }
+
+    /// Calls `body` with the decompressed content of a `.gz` file, a buffer at a time
+    /// (several members are read one after the other). False when the file cannot be
+    /// opened or is corrupt (what came before the damage was handed over).
+    @discardableResult
+    public static func forEachChunk(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return false }
+        guard let gz = gzdopen(fd.rawValue, "rb") else {
+            fd.close()
+            return false
+        }
+        var buffer = [UInt8](repeating: 0, count: 128 * 1024)
+        var ok = true
+        while true {
+            let n = Int(buffer.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32($0.count)) })
+            if n < 0 { ok = false }
+            if n <= 0 { break }
+            buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return gzclose(gz) == Z_OK && ok
+    }
+
+    /// `forEachChunk`, a line (without its `\n`) at a time: memory stays at one buffer
+    /// and the longest line. Bytes after the last `\n` are a line too.
+    @discardableResult
+    public static func forEachLine(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        var carry: [UInt8] = []
+        let ok = forEachChunk(path) { raw in
+            var lineStart = 0
+            while let newline = LineFramer.firstNewline(raw, from: lineStart, to: raw.count) {
+                if carry.isEmpty {
+                    body(UnsafeRawBufferPointer(rebasing: raw[lineStart..<newline]))
+                } else {
+                    carry.append(contentsOf: raw[lineStart..<newline])
+                    carry.withUnsafeBytes(body)
+                    carry.removeAll(keepingCapacity: true)
+                }
+                lineStart = newline + 1
+            }
+            carry.append(contentsOf: raw[lineStart...])
+        }
+        if !carry.isEmpty { carry.withUnsafeBytes(body) }
+        return ok
     }
 
     /// The decompressed content of a `.gz` file (several members are read one after the

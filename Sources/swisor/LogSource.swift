@@ -58,47 +58,83 @@ final class LogSource {
     }
 
     /// The last `count` lines: from the rotated files, newest first, when the current
-    /// file holds fewer. Compressed rotated files are not read (`notes` says so).
+    /// file holds fewer (compressed ones decompressed on the fly).
     func history(lines count: Int, notes: inout Notes) -> [UInt8] {
         let end = completeEnd()
         offset = end
         guard count > 0 else { return [] }
-        var ranges: [(fd: Int32, start: off_t, end: off_t, owned: Bool)] = []
+        enum Part {
+            case file(fd: Int32, start: off_t, end: off_t, owned: Bool)
+            case lines([[UInt8]])
+        }
+        var parts: [Part] = []
         var found = 0
         if fd >= 0 {
             let (start, n) = Self.tailStart(fd, end: end, lines: count)
-            ranges.append((fd, start, end, false))
+            parts.append(.file(fd: fd, start: start, end: end, owned: false))
             found = n
         }
         if found < count {
             for rotated in rotatedFiles().reversed() {
+                let rpath = directory + rotated.name
                 if rotated.compressed {
-                    notes.add("\(label): older lines are in \(directory)\(rotated.name) (compressed; read it with zcat)")
-                    break
+                    guard let lines = Self.lastLines(ofCompressed: rpath, count: count - found) else {
+                        if access(rpath, F_OK) == 0 {
+                            notes.add("\(label): \(rpath) cannot be decompressed; older lines are not shown")
+                            break
+                        }
+                        continue
+                    }
+                    parts.insert(.lines(lines), at: 0)
+                    found += lines.count
+                } else {
+                    let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
+                    guard rfd >= 0 else { continue }
+                    let size = Self.size(rfd)
+                    let (start, n) = Self.tailStart(rfd, end: size, lines: count - found)
+                    parts.insert(.file(fd: rfd, start: start, end: size, owned: true), at: 0)
+                    found += n
                 }
-                let rfd = open(directory + rotated.name, O_RDONLY | O_CLOEXEC)
-                guard rfd >= 0 else { continue }
-                let size = Self.size(rfd)
-                let (start, n) = Self.tailStart(rfd, end: size, lines: count - found)
-                ranges.insert((rfd, start, size, true), at: 0)
-                found += n
                 if found >= count { break }
             }
         }
         var out: [UInt8] = []
         let now = wallClockMilliseconds()
-        for r in ranges {
-            Self.forEachLine(r.fd, from: r.start, to: r.end) { line in
-                printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
+        for part in parts {
+            switch part {
+            case .file(let fd, let start, let end, let owned):
+                Self.forEachLine(fd, from: start, to: end) { line in
+                    printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
+                }
+                if owned { close(fd) }
+            case .lines(let lines):
+                for line in lines {
+                    printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
+                }
             }
-            if r.owned { close(r.fd) }
         }
         return out
     }
 
+    /// The last `count` lines of a `.gz` (at least 1), or nil when it cannot be read.
+    static func lastLines(ofCompressed path: String, count: Int) -> [[UInt8]]? {
+        var ring: [[UInt8]] = []
+        var first = 0
+        let ok = Gzip.forEachLine(path) { line in
+            if ring.count < count {
+                ring.append(Array(line))
+            } else {
+                ring[first] = Array(line)
+                first = (first + 1) % count
+            }
+        }
+        guard ok else { return nil }
+        return Array(ring[first...] + ring[..<first])
+    }
+
     /// The lines at or after `sinceMs` (the last `limit` of them when given): every
-    /// rotated file (uncompressed) and the current one, skipping whole files last written
-    /// before `sinceMs`.
+    /// rotated file (compressed ones decompressed on the fly) and the current one,
+    /// skipping whole files last written before `sinceMs`.
     func history(since sinceMs: Int64, limit: Int?, notes: inout Notes) -> [UInt8] {
         let end = completeEnd()
         offset = end
@@ -106,19 +142,17 @@ final class LogSource {
         var kept: [[UInt8]] = []
         var first = 0  // with a limit, `kept` is a ring whose oldest line is at `first`
         let now = wallClockMilliseconds()
-        func take(_ fd: Int32, _ start: off_t, _ end: off_t) {
-            Self.forEachLine(fd, from: start, to: end) { line in
-                let entry = reader.read(line)
-                guard filter.keep(entry) else { return }
-                var out: [UInt8] = []
-                printer.append(entry, stream: stream, receivedMs: now, to: &out)
-                if let limit, kept.count == limit {
-                    guard limit > 0 else { return }
-                    kept[first] = out
-                    first = (first + 1) % limit
-                } else {
-                    kept.append(out)
-                }
+        func take(_ line: UnsafeRawBufferPointer) {
+            let entry = reader.read(line)
+            guard filter.keep(entry) else { return }
+            var out: [UInt8] = []
+            printer.append(entry, stream: stream, receivedMs: now, to: &out)
+            if let limit, kept.count == limit {
+                guard limit > 0 else { return }
+                kept[first] = out
+                first = (first + 1) % limit
+            } else {
+                kept.append(out)
             }
         }
         for rotated in rotatedFiles() {
@@ -127,16 +161,18 @@ final class LogSource {
             let bound = LogFiles.lastWriteBound(mtimeMs: mtime, rotatedStamp: rotated.stamp, zone: printer.zone)
             if bound < sinceMs { continue }
             if rotated.compressed {
-                notes.add("\(label): \(rpath) may hold lines since then but is compressed (read it with zcat)")
+                if !Gzip.forEachLine(rpath, take) && access(rpath, F_OK) == 0 {
+                    notes.add("\(label): \(rpath) cannot be decompressed; its lines are not shown")
+                }
                 continue
             }
             let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
             guard rfd >= 0 else { continue }
-            take(rfd, 0, Self.size(rfd))
+            Self.forEachLine(rfd, from: 0, to: Self.size(rfd), take)
             close(rfd)
         }
         if fd >= 0, let mtime = Self.mtimeMs(fd: fd), mtime >= sinceMs {
-            take(fd, 0, end)
+            Self.forEachLine(fd, from: 0, to: end, take)
         }
         return Array((kept[first...] + kept[..<first]).joined())
     }
@@ -198,8 +234,14 @@ final class LogSource {
         if !foundReading, let first = fresh.first, first.compressed { fresh.removeFirst() }
         for rotated in fresh {
             let rpath = directory + rotated.name
-            if rotated.compressed {
-                printErr("swisor: \(label): \(rpath) was rotated and compressed before it could be read; its lines are not shown")
+            // Compressed since it was listed: the same lines are in its `.gz`.
+            let compressed = rotated.compressed || (access(rpath, F_OK) != 0 && access(rpath + ".gz", F_OK) == 0)
+            if compressed {
+                let gzPath = rotated.compressed ? rpath : rpath + ".gz"
+                let now = wallClockMilliseconds()
+                if !Gzip.forEachChunk(gzPath, { consume($0, receivedMs: now, into: &out) }) {
+                    printErr("swisor: \(label): \(gzPath) cannot be decompressed; its lines are not shown")
+                }
                 continue
             }
             let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
@@ -222,22 +264,26 @@ final class LogSource {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             offset += off_t(n)
-            var lineStart = 0
-            for i in 0..<n where buffer[i] == 0x0A {
-                if partial.isEmpty {
-                    buffer.withUnsafeBytes { raw in
-                        let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<i])
-                        printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
-                    }
-                } else {
-                    partial.append(contentsOf: buffer[lineStart..<i])
-                    printer.append(reader.read(partial), stream: stream, receivedMs: now, to: &out)
-                    partial.removeAll(keepingCapacity: true)
-                }
-                lineStart = i + 1
-            }
-            partial.append(contentsOf: buffer[lineStart..<n])
+            buffer.withUnsafeBytes { consume(UnsafeRawBufferPointer(rebasing: $0[0..<n]), receivedMs: now, into: &out) }
         }
+    }
+
+    /// Prints the lines that `bytes` completes; the start of an unfinished one is kept in
+    /// `partial` for the next bytes.
+    private func consume(_ bytes: UnsafeRawBufferPointer, receivedMs now: Int64, into out: inout [UInt8]) {
+        var lineStart = 0
+        while let newline = LineFramer.firstNewline(bytes, from: lineStart, to: bytes.count) {
+            if partial.isEmpty {
+                let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])
+                printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
+            } else {
+                partial.append(contentsOf: bytes[lineStart..<newline])
+                printer.append(reader.read(partial), stream: stream, receivedMs: now, to: &out)
+                partial.removeAll(keepingCapacity: true)
+            }
+            lineStart = newline + 1
+        }
+        partial.append(contentsOf: bytes[lineStart...])
     }
 
     @discardableResult

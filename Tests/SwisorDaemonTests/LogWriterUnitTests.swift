@@ -159,6 +159,11 @@ import Glibc
         #expect(dir.entries == ["a.log.gz"])
         let back = try #require(Gzip.decompress(dir.file("a.log.gz")))
         #expect(String(decoding: back, as: UTF8.self) == text)
+        // Streamed a line at a time, as `logs` reads it.
+        var lines: [String] = []
+        #expect(Gzip.forEachLine(dir.file("a.log.gz")) { lines.append(String(decoding: $0, as: UTF8.self)) })
+        #expect(lines == text.split(separator: "\n").map(String.init))
+        #expect(!Gzip.forEachLine(dir.file("missing.gz")) { _ in })
         let size = (try FileManager.default.attributesOfItem(atPath: dir.file("a.log.gz"))[.size] as? Int) ?? 0
         #expect(size > 0 && size < text.utf8.count / 5)
         // A source that cannot be read leaves nothing behind.

@@ -13,7 +13,7 @@ struct LogsCommand: ParsableCommand {
         Without a target, every app. Each line is prefixed with `<id>|<name>|out| ` or `<id>|<name>|err| `; \
         a line of a JSON log file is shown as `<timestamp>: <message>`. Following goes on across rotations \
         (no line lost or repeated) and truncations (`flush`). --lines reaches back into rotated files \
-        (not compressed ones) when the current file holds fewer lines.
+        (compressed ones too) when the current file holds fewer lines.
 
         --json prints one object per line: {"timestamp", "app", "id", "stream", "message"}, plus "cut": true \
         on a piece of a cut line. timestamp is the time the log file records with the line (time-stamped \
