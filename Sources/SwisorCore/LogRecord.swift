@@ -40,8 +40,19 @@ public struct LogRecordRenderer: Sendable {
     /// The zone of the time stamps: the daemon's local time.
     public let zone: TimeZoneRules
 
+    /// `format` taken apart once: switching on an enum with a payload copies the payload
+    /// (an array of tokens, retained and released) on every line.
+    private enum Kind { case plain, timestamped, json }
+    private let kind: Kind
+    private let dateFormat: LogDateFormat
+    private let showsMilliseconds: Bool
     /// `","app":"web","id":0,"stream":"out","message":"`, per stream.
     private let jsonFieldsOut: [UInt8]
+    /// Constant parts, as bytes (appending a string's UTF-8 view per line costs more).
+    private static let stampSeparator = Array(": ".utf8)
+    private static let jsonStart = Array(#"{"timestamp":""#.utf8)
+    private static let jsonCut = Array(#","cut":true"#.utf8)
+    private static let jsonEnd = Array("}\n".utf8)
     private let jsonFieldsErr: [UInt8]
     /// The last time stamp, already JSON-escaped for `.json`, and the second (or
     /// millisecond) it shows.
@@ -51,6 +62,12 @@ public struct LogRecordRenderer: Sendable {
     public init(app: String, instance: Int, format: LogLineFormat, zone: TimeZoneRules) {
         self.format = format
         self.zone = zone
+        switch format {
+        case .plain: (kind, dateFormat) = (.plain, .iso8601)
+        case .timestamped(let f): (kind, dateFormat) = (.timestamped, f)
+        case .json(let f): (kind, dateFormat) = (.json, f)
+        }
+        showsMilliseconds = dateFormat.showsMilliseconds
         func fields(_ stream: LogStream) -> [UInt8] {
             var out = Array(#"","app":""#.utf8)
             JSON.appendEscaped(app, to: &out)
@@ -76,27 +93,27 @@ public struct LogRecordRenderer: Sendable {
         _ bytes: UnsafeRawBufferPointer, end: LineFramer.Line.End = .newline, isContinuation: Bool = false,
         stream: LogStream, at epochMs: Int64, to out: inout [UInt8]
     ) {
-        switch format {
+        switch kind {
         case .plain:
             out.append(contentsOf: bytes)
             if end != .cut { out.append(0x0A) }
-        case .timestamped(let dateFormat):
+        case .timestamped:
             if !isContinuation {
-                updateStamp(dateFormat, epochMs, escaped: false)
+                updateStamp(epochMs, escaped: false)
                 out.append(contentsOf: stamp)
-                out.append(contentsOf: ": ".utf8)
+                out.append(contentsOf: LogRecordRenderer.stampSeparator)
             }
             out.append(contentsOf: bytes)
             if end != .cut { out.append(0x0A) }
-        case .json(let dateFormat):
-            updateStamp(dateFormat, epochMs, escaped: true)
-            out.append(contentsOf: #"{"timestamp":""#.utf8)
+        case .json:
+            updateStamp(epochMs, escaped: true)
+            out.append(contentsOf: LogRecordRenderer.jsonStart)
             out.append(contentsOf: stamp)
             out.append(contentsOf: stream == .out ? jsonFieldsOut : jsonFieldsErr)
             JSON.appendEscaped(bytes, to: &out)
             out.append(UInt8(ascii: "\""))
-            if end == .cut { out.append(contentsOf: #","cut":true"#.utf8) }
-            out.append(contentsOf: "}\n".utf8)
+            if end == .cut { out.append(contentsOf: LogRecordRenderer.jsonCut) }
+            out.append(contentsOf: LogRecordRenderer.jsonEnd)
         }
     }
 
@@ -110,8 +127,8 @@ public struct LogRecordRenderer: Sendable {
         }
     }
 
-    private mutating func updateStamp(_ dateFormat: LogDateFormat, _ epochMs: Int64, escaped: Bool) {
-        let key = dateFormat.showsMilliseconds ? epochMs : Civil.floorDiv(epochMs, 1000)
+    private mutating func updateStamp(_ epochMs: Int64, escaped: Bool) {
+        let key = showsMilliseconds ? epochMs : Civil.floorDiv(epochMs, 1000)
         guard key != stampKey else { return }
         stampKey = key
         stamp.removeAll(keepingCapacity: true)

@@ -361,14 +361,16 @@ final class LogSink: @unchecked Sendable {
             case .data(let source, let stream, let chunk, let at):
                 // Taken out while fed, so that its buffer is not copied on write.
                 var framer = framers.removeValue(forKey: source)?.framer ?? LineFramer()
-                if journal == nil, case .plain = renderer?.format {
+                if journal != nil {
+                    framer.feed(chunk.bytes) { line in self.emit(line, stream, at, writer) }
+                } else if case .plain = renderer?.format {
                     // Plain lines are written as the app wrote them: whole runs of lines
                     // are copied at once, not line by line.
                     framer.feedRuns(
                         chunk.bytes, run: { run in self.emitRun(run, stream, at, writer) },
                         line: { line in self.emit(line, stream, at, writer) })
                 } else {
-                    framer.feed(chunk.bytes) { line in self.emit(line, stream, at, writer) }
+                    renderLines(stream, at, writer) { line in framer.feed(chunk.bytes, line) }
                 }
                 framers[source] = (stream, framer)
             case .end(let source, let stream, let at):
@@ -487,6 +489,59 @@ final class LogSink: @unchecked Sendable {
         appended(primary!, complete: complete, writer)
         second!.buffer.append(contentsOf: scratch)
         appended(second!, complete: complete, writer)
+    }
+
+    /// The lines that `feed` hands over, rendered (time stamps, JSON) into a local buffer
+    /// that goes to the files when it is large, when a file reaches log_max_size (at the
+    /// end of that line), and at the end: per line, nothing but the rendering touches the
+    /// sink or its files.
+    private func renderLines(
+        _ stream: LogStream, _ at: Int64, _ writer: LogWriter, _ feed: ((LineFramer.Line) -> Void) -> Void
+    ) {
+        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
+        let second = combined.flatMap { $0.discards || $0 === primary ? nil : $0 }
+        guard primary != nil || second != nil, var r = renderer else { return }
+        // Taken out while used, so that neither is copied on write.
+        renderer = nil
+        var rendered: [UInt8] = []
+        swap(&rendered, &scratch)
+        rendered.removeAll(keepingCapacity: true)
+        // Only a non-escaping closure captures these locals (no local function does), so
+        // that their accesses are checked at compile time, not once per line.
+        var left = room(primary, second)
+        var complete = true
+        feed { line in
+            r.append(line, stream: stream, at: at, to: &rendered)
+            complete = line.end != .cut
+            if complete && (rendered.count >= left || rendered.count >= LogSink.writeThreshold) {
+                left = self.deliver(&rendered, primary, second, complete: true, writer)
+            }
+        }
+        if !rendered.isEmpty { _ = deliver(&rendered, primary, second, complete: complete, writer) }
+        renderer = r
+        swap(&rendered, &scratch)
+    }
+
+    /// How many more bytes take one of the files to log_max_size.
+    private func room(_ primary: LogFile?, _ second: LogFile?) -> Int {
+        guard let maxSize = config?.settings.maxSizeBytes else { return .max }
+        var room = Int.max
+        for case let f? in [primary, second] where f.isRegular {
+            room = min(room, Int(clamping: Int64(clamping: maxSize) - Int64(clamping: f.size)) - f.buffer.count)
+        }
+        return room
+    }
+
+    /// Appends rendered lines to the files (which may write or rotate them) and empties
+    /// `rendered`; returns the new `room`.
+    private func deliver(_ rendered: inout [UInt8], _ primary: LogFile?, _ second: LogFile?, complete: Bool,
+                         _ writer: LogWriter) -> Int {
+        for case let f? in [primary, second] {
+            f.buffer.append(contentsOf: rendered)
+            appended(f, complete: complete, writer)
+        }
+        rendered.removeAll(keepingCapacity: true)
+        return room(primary, second)
     }
 
     /// Whole lines in the plain format (`LineFramer.feedRuns`): copied to the files as they

@@ -28,11 +28,14 @@ import Glibc
         return all
     }
 
-    @Test func linesSplitAcrossChunksAreWholeAndRotationHappensBetweenLines() throws {
+    /// Plain (runs of lines), time-stamped and JSON (rendered line by line into blocks):
+    /// each rotated file ends right after the line that took it to log_max_size.
+    @Test(arguments: [LogLineFormat.plain, .timestamped(.iso8601), .json(.iso8601)])
+    func linesSplitAcrossChunksAreWholeAndRotationHappensBetweenLines(format: LogLineFormat) throws {
         let dir = try TemporaryDirectory()
         let writer = try LogWriter(zone: .utc)
         let sink = LogSink(id: 0)
-        writer.enqueue(sink, .configure(Self.config(dir, LogSettings(maxSizeBytes: 4096, retain: 1000))))
+        writer.enqueue(sink, .configure(Self.config(dir, LogSettings(format: format, maxSizeBytes: 4096, retain: 1000))))
         // 20,000 numbered lines cut into chunks of awkward sizes.
         var text: [UInt8] = []
         for n in 1...20_000 { text += Array("line \(n)\n".utf8) }
@@ -59,14 +62,29 @@ import Glibc
             }
             return key($0) < key($1)
         }
+        // The longest rendered line: "line 20000" with its prefix or record around it.
+        let longest: Int
+        switch format {
+        case .plain: longest = 11
+        case .timestamped: longest = 11 + "2026-11-22T10:00:00.000+00:00: ".utf8.count
+        case .json: longest = 160
+        }
         for name in ordered + ["app-out.log"] {
             let content = try dir.read(name)
             #expect(content.isEmpty || content.hasSuffix("\n"), "\(name) ends mid-line")
             if name != "app-out.log" {
                 // Rotated once the size is reached, at the end of that line.
-                #expect(content.utf8.count >= 4096 && content.utf8.count < 4096 + 16, "\(name): \(content.utf8.count) bytes")
+                #expect(content.utf8.count >= 4096 && content.utf8.count < 4096 + longest, "\(name): \(content.utf8.count) bytes")
             }
-            numbers += content.split(separator: "\n").map { Int($0.dropFirst(5)) ?? -1 }
+            numbers += content.split(separator: "\n").map { line -> Int in
+                switch format {
+                case .plain: return Int(line.dropFirst(5)) ?? -1
+                case .timestamped: return Int(line.split(separator: " ").last ?? "") ?? -1
+                case .json:
+                    guard let r = line.range(of: #""message":"line "#) else { return -1 }
+                    return Int(line[r.upperBound...].prefix { $0.isNumber }) ?? -1
+                }
+            }
         }
         #expect(numbers == Array(1...20_000))
         #expect(sink.stats.rotations == rotated.count)
