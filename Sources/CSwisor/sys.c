@@ -87,6 +87,10 @@ int cswisor_set_pipe_size(int fd, int bytes) {
     return n >= 0 ? n : fcntl(fd, F_GETPIPE_SZ);
 }
 
+int cswisor_get_pipe_size(int fd) {
+    return fcntl(fd, F_GETPIPE_SZ);
+}
+
 int cswisor_pending_bytes(int fd) {
     int n = 0;
     return ioctl(fd, FIONREAD, &n) < 0 ? -1 : n;

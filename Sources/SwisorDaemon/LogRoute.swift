@@ -18,6 +18,7 @@ final class LogService {
     private var nextToken = 1
     private var nextSource = 1
     let readBuffer = ReadBuffer()
+    let pipeBudget = PipeBudget(softLimitPages: ProcFS.pipeUserPagesSoft(), pageSize: Int(ProcFS.pageSize))
 
     init(loop: EventLoop, logsDirectory: String, zone: TimeZoneRules, defaults: LogDefaults) throws(SystemError) {
         self.loop = loop
@@ -227,9 +228,10 @@ extension LogService {
 /// waitpid, never from here.
 ///
 /// Costs are per read, not per byte, so the reader makes its reads large:
-/// - the pipe is enlarged to `pipeSize` (1 MiB, the most an unprivileged process may ask
-///   for; 64 KiB is Linux's default), so a busy app writes ahead while the daemon is
-///   elsewhere, and one wake-up finds more. Its pages are taken only while data waits;
+/// - a busy pipe is enlarged to `pipeSize` (1 MiB, the most an unprivileged process may
+///   ask for; 64 KiB is Linux's default), so that a busy app writes ahead while the daemon
+///   is elsewhere, and one wake-up finds more. Only busy pipes, and within `PipeBudget`:
+///   the kernel charges a pipe's whole capacity to its user's quota, full or empty;
 /// - a wake-up reads up to `readsPerWakeup` buffers of 64 KiB, and no more, so a chatty app
 ///   cannot starve the others (epoll is level-triggered: the rest is read on the next
 ///   turn);
@@ -239,8 +241,10 @@ extension LogService {
 ///   read at once: the pause starts only when a pipe was read less than `busyWithinMs` ago.
 ///   The cost is at most a few milliseconds of delay on a busy app's lines. An app fast
 ///   enough to fill the pipe during the pause would be slowed down by it (it blocks in
-///   write(2) until the next read): then the pipe is read without pauses for
-///   `noLingerMs`, and tried again.
+///   write(2) until the next read): when a pause left the pipe half full or more, it is
+///   read without pauses for `noLingerMs`, and tried again. (Half: writes that do not
+///   fit in the last page start a new one, so a pipe can be full well before its
+///   capacity in bytes.)
 final class PipeReader {
     private let loop: EventLoop
     private let fd: FileDescriptor
@@ -255,8 +259,12 @@ final class PipeReader {
     /// Waiting before the next read of a busy pipe.
     private var lingerTimer: EventLoop.TimerID?
     private var lastReadMono: Int64?
-    /// The pipe's capacity (`pipeSize`, or less when the kernel refused it).
-    private let capacity: Int
+    /// The pipe's capacity: the kernel's default until it is enlarged.
+    private var capacity: Int
+    /// What the enlargement took from the budget (given back at close).
+    private var reserved = 0
+    /// The kernel refused to enlarge the pipe: not asked again.
+    private var enlargeRefused = false
     /// No pause before this time: the last one let the pipe fill up.
     private var noLingerUntilMono: Int64 = 0
 
@@ -278,10 +286,7 @@ final class PipeReader {
         self.route = route
         self.paused = paused
         try fd.setNonBlocking()
-        // Refused over the user's pipe quota (a daemon that is not root, with many apps):
-        // the pipe keeps 64 KiB, which costs more wake-ups (and a fast app fills it
-        // during a pause sooner: `noLingerMs`), never a failure.
-        capacity = fd.setPipeSize(PipeReader.pipeSize) ?? 64 << 10
+        capacity = fd.pipeSize ?? 64 << 10
         try updateRegistration()
     }
 
@@ -323,8 +328,9 @@ final class PipeReader {
     }
 
     private func readable(afterLinger: Bool = false) {
-        // The pipe filled while it waited: the app was blocked on the daemon.
-        let filled = afterLinger && (fd.pendingBytes ?? 0) >= capacity
+        // The pipe filled (or nearly) while it waited: the app was (or was about to be)
+        // blocked on the daemon.
+        let filled = afterLinger && (fd.pendingBytes ?? 0) >= capacity / 2
         var got = 0
         reading: for _ in 0..<PipeReader.readsPerWakeup {
             switch readOnce() {
@@ -343,6 +349,7 @@ final class PipeReader {
         if filled { noLingerUntilMono = now + PipeReader.noLingerMs }
         let busy = lastReadMono.map { now - $0 <= PipeReader.busyWithinMs } ?? false
         lastReadMono = now
+        if busy && reserved == 0 && !enlargeRefused { enlarge() }
         guard busy, got < PipeReader.smallRead, !paused, now >= noLingerUntilMono else { return }
         lingerTimer = loop.schedule(afterMilliseconds: PipeReader.lingerMs) { [weak self] in
             guard let self, self.isOpen else { return }
@@ -351,6 +358,26 @@ final class PipeReader {
             if self.registered { self.readable(afterLinger: true) }
         }
         watchAgain()
+    }
+
+    /// Takes the pipe to `pipeSize`, if the budget allows. A refusal of the kernel (the
+    /// user's quota is used up by other processes) is final for this pipe; an empty
+    /// budget is tried again at the next busy read.
+    private func enlarge() {
+        let extra = PipeReader.pipeSize - capacity
+        guard extra > 0 else {
+            enlargeRefused = true
+            return
+        }
+        guard service.pipeBudget.take(extra) else { return }
+        let size = fd.setPipeSize(PipeReader.pipeSize) ?? capacity
+        reserved = max(0, size - capacity)
+        service.pipeBudget.give(extra - reserved)
+        if size > capacity {
+            capacity = size
+        } else {
+            enlargeRefused = true
+        }
     }
 
     private enum ReadResult {
@@ -402,9 +429,41 @@ final class PipeReader {
         isOpen = false
         loop.cancel(lingerTimer)
         lingerTimer = nil
+        service.pipeBudget.give(reserved)
+        reserved = 0
         if registered { loop.unregister(fd) }
         registered = false
         fd.close()
+    }
+}
+
+/// How much the daemon may enlarge busy pipes, all apps together (`PipeReader`). The
+/// kernel charges each pipe's whole capacity to the user who made it, full or empty, and
+/// past /proc/sys/fs/pipe-user-pages-soft (64 MiB by default) every new pipe of that user,
+/// made by any of its unprivileged processes, gets one page: so the daemon takes a quarter
+/// of that quota at most (16 MiB: 17 busy apps at 1 MiB), and quiet apps nothing.
+final class PipeBudget {
+    let limit: Int
+    private(set) var used = 0
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// From the soft quota in pages (0: no limit; unknown: the kernel's default).
+    convenience init(softLimitPages: Int?, pageSize: Int) {
+        let pages = softLimitPages ?? 16384
+        self.init(limit: pages == 0 ? Int.max : pages * pageSize / 4)
+    }
+
+    func take(_ bytes: Int) -> Bool {
+        guard bytes <= limit - used else { return false }
+        used += bytes
+        return true
+    }
+
+    func give(_ bytes: Int) {
+        used = max(0, used - bytes)
     }
 }
 

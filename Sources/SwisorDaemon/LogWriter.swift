@@ -407,13 +407,8 @@ final class LogSink: @unchecked Sendable {
                     guard var (stream, framer) = framers.removeValue(forKey: source) else { continue }
                     framer.flush { line in self.emit(line, stream, now, writer) }
                 }
-                for f in files {
-                    write(f, writer)
-                    writer.releaseFile(f)
-                }
-                out = nil
-                err = nil
-                combined = nil
+                for f in files { write(f, writer) }
+                releaseFiles(writer)
                 writer.post(.done(token: token))
             }
         }
@@ -442,10 +437,8 @@ final class LogSink: @unchecked Sendable {
         }
         writer.updateStats(self) { $0.journal = self.journal != nil }
         if old?.paths != c.paths {
-            for f in files {
-                write(f, writer)
-                writer.releaseFile(f)
-            }
+            for f in files { write(f, writer) }
+            releaseFiles(writer)
             out = c.paths.out.map(writer.acquireFile)
             err = c.paths.err.map(writer.acquireFile)
             combined = c.paths.combined.map(writer.acquireFile)
@@ -455,6 +448,17 @@ final class LogSink: @unchecked Sendable {
         if journal == nil {
             for f in files where f.fd == nil { open(f, writer) }
         }
+    }
+
+    /// Gives back the files: once per slot, as they were acquired once per slot (an
+    /// out_file that is also the log_file is acquired twice, and open until both go).
+    private func releaseFiles(_ writer: LogWriter) {
+        for f in [out, err, combined] {
+            if let f { writer.releaseFile(f) }
+        }
+        out = nil
+        err = nil
+        combined = nil
     }
 
     // MARK: Lines
@@ -633,15 +637,38 @@ final class LogSink: @unchecked Sendable {
         return (offset, nil)
     }
 
-    /// Drops the file's buffer (and `also`), counting its lines by their newlines.
+    /// Drops the file's buffer (and `also`), counting its lines by their newlines. In
+    /// text a cut piece has no newline (the line's last piece has it); in JSON each piece
+    /// is a record with its own, so the pieces marked cut are taken off: the marker
+    /// cannot come from a message, whose quotes and newlines are escaped.
     private func drop(_ f: LogFile, also: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), _ writer: LogWriter) {
-        let lines = f.buffer.withUnsafeBytes { LineFramer.countNewlines($0) } + LineFramer.countNewlines(also)
+        var lines = f.buffer.withUnsafeBytes { LineFramer.countNewlines($0) } + LineFramer.countNewlines(also)
+        if case .json = config?.settings.format {
+            lines -= LogSink.occurrences(of: LogSink.cutRecordEnd, in: f.buffer)
+        }
         let bytes = f.buffer.count + also.count
         f.buffer.removeAll(keepingCapacity: false)
         writer.updateStats(self) {
             $0.droppedLines += lines
             $0.droppedBytes += Int64(bytes)
         }
+    }
+
+    static let cutRecordEnd = Array(#","cut":true}"#.utf8) + [0x0A]
+
+    static func occurrences(of pattern: [UInt8], in bytes: [UInt8]) -> Int {
+        guard !pattern.isEmpty, bytes.count >= pattern.count else { return 0 }
+        var n = 0
+        var i = 0
+        while i <= bytes.count - pattern.count {
+            if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+                n += 1
+                i += pattern.count
+            } else {
+                i += 1
+            }
+        }
+        return n
     }
 
     /// Opens the file, unless an earlier attempt failed less than its backoff ago

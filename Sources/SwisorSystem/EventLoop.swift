@@ -152,10 +152,13 @@ public final class EventLoop {
 
     /// Runs every due timer and returns the epoll timeout until the next one (-1: none).
     private func fireDueTimers() -> Int32 {
+        // Only the timers due when the pass began: a timer that its action (or another
+        // one) schedules for the next millisecond waits for the next pass, so timers that
+        // keep re-arming can never keep epoll_wait (signals, the socket, pipes) from running.
+        let start = monotonicMilliseconds()
         while let top = timers.peek() {
-            let now = monotonicMilliseconds()
-            if top.deadline > now {
-                return Int32(clamping: top.deadline - now)
+            if top.deadline > start {
+                return Int32(clamping: max(0, top.deadline - monotonicMilliseconds()))
             }
             _ = timers.pop()
             if let action = timerActions.removeValue(forKey: top.token) {

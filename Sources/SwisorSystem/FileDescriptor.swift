@@ -82,6 +82,12 @@ public struct FileDescriptor: Hashable, Sendable {
         return n >= 0 ? Int(n) : nil
     }
 
+    /// The pipe's capacity (F_GETPIPE_SZ); nil when it is not a pipe.
+    public var pipeSize: Int? {
+        let n = cswisor_get_pipe_size(rawValue)
+        return n >= 0 ? Int(n) : nil
+    }
+
     /// The bytes waiting to be read from a pipe (FIONREAD); nil when it cannot be told.
     public var pendingBytes: Int? {
         let n = cswisor_pending_bytes(rawValue)

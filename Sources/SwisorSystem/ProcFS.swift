@@ -149,8 +149,13 @@ public enum ProcFS {
         return out
     }
 
-    /// The process's initial environment (what it was exec'd with). nil when it is
-    /// gone or not readable.
+    /// /proc/sys/fs/pipe-user-pages-soft: the pages of pipe capacity a user may hold
+    /// before its unprivileged processes get 1-page pipes (0: no limit).
+    public static func pipeUserPagesSoft() -> Int? {
+        guard let bytes = FileDescriptor.readSmallFile("/proc/sys/fs/pipe-user-pages-soft", limit: 64) else { return nil }
+        return Int(String(decoding: bytes.prefix { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self))
+    }
+
     /// Clock ticks since boot (/proc/uptime), the unit of a process's start time.
     public static func uptimeTicks() -> UInt64? {
         guard let bytes = FileDescriptor.readSmallFile("/proc/uptime", limit: 256) else { return nil }
@@ -172,6 +177,8 @@ public enum ProcFS {
                     command: commandLine(pid: e.pid) ?? "[\(e.comm)]")
     }
 
+    /// The process's initial environment (what it was exec'd with). nil when it is
+    /// gone or not readable.
     public static func environment(pid: pid_t) -> [String: String]? {
         guard let bytes = FileDescriptor.readSmallFile("/proc/\(pid)/environ") else { return nil }
         var env: [String: String] = [:]

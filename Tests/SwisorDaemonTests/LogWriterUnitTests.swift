@@ -168,6 +168,47 @@ import Glibc
         #expect(try dir.read("both.log") == String(decoding: big, as: UTF8.self) + "once\n")
     }
 
+    /// A line cut in pieces and dropped counts as one line in every format (in JSON each
+    /// piece is a record of its own).
+    @Test(arguments: [LogLineFormat.plain, .timestamped(.iso8601), .json(.iso8601)])
+    func aDroppedCutLineCountsOnce(format: LogLineFormat) throws {
+        let writer = try LogWriter(zone: .utc)
+        let sink = LogSink(id: 3)
+        writer.enqueue(sink, .configure(LogSinkConfig(
+            paths: LogPaths(out: "/dev/full", err: nil, combined: nil), settings: LogSettings(format: format),
+            app: "app", index: 0)))
+        let line = [UInt8](repeating: UInt8(ascii: "x"), count: 40 * 1024) + Array("\nand a short one\n".utf8)
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: line, at: 0))
+        writer.enqueue(sink, .close(token: 1))
+        _ = Self.events(writer) { $0.contains { if case .done(1) = $0 { true } else { false } } }
+        let stats = writer.stats(of: sink)
+        writer.shutdown()
+        #expect(stats.droppedLines == 2, "format \(format)")
+    }
+
+    /// An out_file that is also the log_file is one open file, closed with the instance.
+    @Test func aFileSharedByOutAndCombinedIsClosedAtClose() throws {
+        let dir = try TemporaryDirectory()
+        let writer = try LogWriter(zone: .utc)
+        let sink = LogSink(id: 4)
+        let path = dir.file("both.log")
+        func openCount() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == path
+            }.count
+        }
+        writer.enqueue(sink, .configure(LogSinkConfig(
+            paths: LogPaths(out: path, err: nil, combined: path), settings: LogSettings(), app: "app", index: 0)))
+        writer.enqueue(sink, .data(source: 1, stream: .out, bytes: Array("x\n".utf8), at: 0))
+        writer.enqueue(sink, .truncate(token: 1))
+        _ = Self.events(writer) { $0.contains { if case .done(1) = $0 { true } else { false } } }
+        #expect(openCount() == 1)
+        writer.enqueue(sink, .close(token: 2))
+        _ = Self.events(writer) { $0.contains { if case .done(2) = $0 { true } else { false } } }
+        writer.shutdown()
+        #expect(openCount() == 0)
+    }
+
     @Test func gzipRoundTripReplacesTheSource() throws {
         let dir = try TemporaryDirectory()
         var text = ""

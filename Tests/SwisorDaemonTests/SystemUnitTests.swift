@@ -144,3 +144,57 @@ func getpidForTest() -> Int32 { getpid() }
         }
     }
 }
+
+@Suite struct EventLoopTimerTests {
+    /// Timers that keep re-arming for the next millisecond, each taking longer than that,
+    /// must not keep the loop from its descriptors: a pass runs only the timers due when
+    /// it began.
+    @Test func rearmingTimersDoNotStarveDescriptors() throws {
+        let loop = try EventLoop()
+        let pipe = try Pipe.make()
+        defer {
+            pipe.readEnd.close()
+            pipe.writeEnd.close()
+        }
+        var firings = 0
+        var readable = false
+        try loop.register(pipe.readEnd) { _ in
+            readable = true
+            loop.stop()
+        }
+        func rearm() {
+            loop.schedule(afterMilliseconds: 1) {
+                firings += 1
+                if firings == 10 {
+                    // Readable while the timers run, not before the first pass.
+                    var byte: UInt8 = 1
+                    _ = write(pipe.writeEnd.rawValue, &byte, 1)
+                }
+                usleep(2_000)
+                // The bound that ends the test if the descriptor is never served.
+                if firings >= 500 { loop.stop() } else { rearm() }
+            }
+        }
+        for _ in 0..<3 { rearm() }
+        loop.run()
+        loop.unregister(pipe.readEnd)
+        #expect(readable, "the pipe was never served (\(firings) timer firings)")
+        #expect(firings < 500)
+    }
+}
+
+@Suite struct PipeBudgetTests {
+    @Test func aQuarterOfTheUsersSoftQuota() {
+        let budget = PipeBudget(softLimitPages: 16384, pageSize: 4096)
+        #expect(budget.limit == 16 << 20)
+        #expect(budget.take(15 << 20))
+        #expect(!budget.take(2 << 20))
+        budget.give(15 << 20)
+        #expect(budget.used == 0)
+        #expect(budget.take(16 << 20))
+        #expect(!budget.take(1))
+        // No quota: no limit; unknown: the kernel's default.
+        #expect(PipeBudget(softLimitPages: 0, pageSize: 4096).take(1 << 40))
+        #expect(PipeBudget(softLimitPages: nil, pageSize: 4096).limit == 16 << 20)
+    }
+}

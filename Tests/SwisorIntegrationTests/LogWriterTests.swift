@@ -352,7 +352,7 @@ struct LogWriterTests {
     /// which the reader reads with short pauses to take many lines at a time), then stays
     /// silent with a partial line: every whole line is written while it runs, none waits
     /// for more output or for the exit, and the partial line is written at the stop. Its
-    /// pipes were enlarged to 1 MiB.
+    /// busy pipes were enlarged to 1 MiB; a quiet app's stayed at the kernel's default.
     @Test func aBurstThenSilenceIsWrittenWhileTheAppRuns() throws {
         let h = try Harness()
         defer { h.shutdown() }
@@ -362,12 +362,16 @@ struct LogWriterTests {
         printf 'partial'
         exec sleep 3600
         """)
+        try h.script("quiet.sh", "echo one line; exec sleep 3600\n")
         let eco = try h.file("eco.json", """
-        {"apps": [{"name": "burst", "script": "./burst.sh", "autorestart": false}]}
+        {"apps": [{"name": "burst", "script": "./burst.sh", "autorestart": false},
+                  {"name": "quiet", "script": "./quiet.sh", "autorestart": false}]}
         """)
         try h.must(["start", eco])
         let pid = try #require(try h.app("burst")?.pid)
         h.track(pid)
+        let quiet = try #require(try h.app("quiet")?.pid)
+        h.track(quiet)
         let out = h.home + "/logs/burst-out.log", err = h.home + "/logs/burst-error.log"
         try h.waitUntil("all 5000 lines of each stream are written", timeout: 30) {
             Self.lines(h.read(out)).count >= 5000 && Self.lines(h.read(err)).count >= 5000
@@ -375,13 +379,17 @@ struct LogWriterTests {
         #expect(Self.lines(h.read(out)) == (1...5000).map { Substring("burst \($0)") })
         #expect(Self.lines(h.read(err)) == (1...5000).map { Substring("err \($0)") })
         #expect(!h.read(out).contains("partial"))
-        // F_GETPIPE_SZ of the app's stdout, through /proc; closed at once, since a write
+        // F_GETPIPE_SZ of the apps' stdout, through /proc; closed at once, since a write
         // end held here would keep the pipe from ending.
-        let fd = open("/proc/\(pid)/fd/1", O_WRONLY | O_NONBLOCK)
-        try #require(fd >= 0, "cannot open the app's stdout: errno \(errno)")
-        let pipeSize = fcntl(fd, 1032)
-        close(fd)
-        #expect(pipeSize == 1 << 20)
+        func pipeSize(_ pid: pid_t) throws -> Int32 {
+            let fd = open("/proc/\(pid)/fd/1", O_WRONLY | O_NONBLOCK)
+            try #require(fd >= 0, "cannot open the stdout of \(pid): errno \(errno)")
+            defer { close(fd) }
+            return fcntl(fd, 1032)
+        }
+        #expect(try pipeSize(pid) == 1 << 20)
+        try h.waitUntil("the quiet app's line is written") { Self.lines(h.read(h.home + "/logs/quiet-out.log")) == ["one line"] }
+        #expect(try pipeSize(quiet) == Int32(sysconf(Int32(_SC_PAGESIZE))) * 16)
         try h.must(["stop", "burst"])
         try h.waitUntil("the partial line is written at the stop") { h.read(out).hasSuffix("burst 5000\npartial\n") }
     }

@@ -63,6 +63,8 @@ int cswisor_accept(int listener);
 /// pipe's capacity after it (F_GETPIPE_SZ: the old one when refused, as over the user's
 /// pipe-user-pages-soft without CAP_SYS_RESOURCE), or -1 with errno.
 int cswisor_set_pipe_size(int fd, int bytes);
+/// F_GETPIPE_SZ: the pipe's capacity in bytes, or -1 with errno.
+int cswisor_get_pipe_size(int fd);
 /// FIONREAD: the bytes waiting in a pipe, or -1 with errno.
 int cswisor_pending_bytes(int fd);
 
