@@ -286,3 +286,41 @@ public struct LineFramer: Sendable {
         return nil
     }
 }
+
+/// Cuts bytes read in chunks into lines, for readers of log files (`swisor logs`): unlike
+/// `LineFramer`, a line is never cut, whatever its length. A line is handed over as a view
+/// into the chunk when the chunk holds all of it; only a line split across chunks is
+/// copied.
+public struct LineSplitter: Sendable {
+    /// The start of a line whose `\n` has not come yet.
+    private var carry: [UInt8] = []
+
+    public init() {}
+
+    /// Hands over every line (without its `\n`) that `bytes` completes.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var lineStart = 0
+        while let newline = LineFramer.firstNewline(bytes, from: lineStart, to: bytes.count) {
+            if carry.isEmpty {
+                body(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline]))
+            } else {
+                carry.append(contentsOf: bytes[lineStart..<newline])
+                carry.withUnsafeBytes(body)
+                carry.removeAll(keepingCapacity: true)
+            }
+            lineStart = newline + 1
+        }
+        carry.append(contentsOf: bytes[lineStart...])
+    }
+
+    /// At the end of the input: the bytes after the last `\n` are a line too.
+    public mutating func finish(_ body: (UnsafeRawBufferPointer) -> Void) {
+        if !carry.isEmpty { carry.withUnsafeBytes(body) }
+        carry = []
+    }
+
+    /// Forgets an unfinished line (the file it was in was truncated).
+    public mutating func reset() {
+        carry.removeAll(keepingCapacity: true)
+    }
+}

@@ -78,22 +78,9 @@ public enum Gzip {
     /// and the longest line. Bytes after the last `\n` are a line too.
     @discardableResult
     public static func forEachLine(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
-        var carry: [UInt8] = []
-        let ok = forEachChunk(path) { raw in
-            var lineStart = 0
-            while let newline = LineFramer.firstNewline(raw, from: lineStart, to: raw.count) {
-                if carry.isEmpty {
-                    body(UnsafeRawBufferPointer(rebasing: raw[lineStart..<newline]))
-                } else {
-                    carry.append(contentsOf: raw[lineStart..<newline])
-                    carry.withUnsafeBytes(body)
-                    carry.removeAll(keepingCapacity: true)
-                }
-                lineStart = newline + 1
-            }
-            carry.append(contentsOf: raw[lineStart...])
-        }
-        if !carry.isEmpty { carry.withUnsafeBytes(body) }
+        var lines = LineSplitter()
+        let ok = forEachChunk(path) { lines.feed($0, body) }
+        lines.finish(body)
         return ok
     }
 

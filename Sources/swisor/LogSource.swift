@@ -30,8 +30,8 @@ final class LogSource {
     private var inode: ino_t = 0
     /// The next byte of `fd` to read.
     private var offset: off_t = 0
-    /// The start of a line whose `\n` has not been read yet.
-    private var partial: [UInt8] = []
+    /// Holds the start of a line whose `\n` has not been read yet.
+    private var lines = LineSplitter()
 
     init(path: String, stream: LogStream, app: String, id: Int, format: LogLineFormat, options: LogsCommand.Printing) {
         self.path = path
@@ -186,13 +186,13 @@ final class LogSource {
             // The file did not exist: when it appears, all of it is new.
             guard openCurrent() else { return }
             offset = 0
-            partial = []
+            lines.reset()
         }
         var st = stat()
         if fstat(fd, &st) == 0, st.st_size < offset {
             // Truncated in place (`swisor flush`): what is there now is new.
             offset = 0
-            partial = []
+            lines.reset()
         }
         drain(into: &out)
         var now = stat()
@@ -268,22 +268,12 @@ final class LogSource {
         }
     }
 
-    /// Prints the lines that `bytes` completes; the start of an unfinished one is kept in
-    /// `partial` for the next bytes.
+    /// Prints the lines that `bytes` completes; the start of an unfinished one is kept
+    /// for the next bytes.
     private func consume(_ bytes: UnsafeRawBufferPointer, receivedMs now: Int64, into out: inout [UInt8]) {
-        var lineStart = 0
-        while let newline = LineFramer.firstNewline(bytes, from: lineStart, to: bytes.count) {
-            if partial.isEmpty {
-                let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])
-                printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
-            } else {
-                partial.append(contentsOf: bytes[lineStart..<newline])
-                printer.append(reader.read(partial), stream: stream, receivedMs: now, to: &out)
-                partial.removeAll(keepingCapacity: true)
-            }
-            lineStart = newline + 1
+        lines.feed(bytes) { line in
+            printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
         }
-        partial.append(contentsOf: bytes[lineStart...])
     }
 
     @discardableResult
@@ -380,7 +370,7 @@ final class LogSource {
     /// after the last `\n` are a line too.
     static func forEachLine(_ fd: Int32, from start: off_t, to end: off_t, _ body: (UnsafeRawBufferPointer) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var carry: [UInt8] = []
+        var lines = LineSplitter()
         var position = start
         while position < end {
             let want = Int(min(off_t(buffer.count), end - position))
@@ -388,22 +378,9 @@ final class LogSource {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             position += off_t(n)
-            var lineStart = 0
-            buffer.withUnsafeBytes { raw in
-                for i in 0..<n where raw[i] == 0x0A {
-                    if carry.isEmpty {
-                        body(UnsafeRawBufferPointer(rebasing: raw[lineStart..<i]))
-                    } else {
-                        carry.append(contentsOf: raw[lineStart..<i])
-                        carry.withUnsafeBytes(body)
-                        carry.removeAll(keepingCapacity: true)
-                    }
-                    lineStart = i + 1
-                }
-            }
-            carry.append(contentsOf: buffer[lineStart..<n])
+            buffer.withUnsafeBytes { lines.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n]), body) }
         }
-        if !carry.isEmpty { carry.withUnsafeBytes(body) }
+        lines.finish(body)
     }
 }
 

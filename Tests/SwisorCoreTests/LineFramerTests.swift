@@ -389,6 +389,32 @@ struct LineFramerTests {
         }
     }
 
+    @Test("the reader's splitter: any chunking gives the same lines, never cut; the tail is a line")
+    func splitter() {
+        var random = SplitMix64(state: 5)
+        let text = Array(("short\n\n" + String(repeating: "long ", count: 5000) + "\nlast without newline").utf8)
+        let whole = text.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        for _ in 0..<20 {
+            var splitter = LineSplitter()
+            var lines: [[UInt8]] = []
+            var i = 0
+            while i < text.count {
+                let n = Int.random(in: 1...3000, using: &random)
+                text[i..<min(text.count, i + n)].withUnsafeBytes { splitter.feed($0) { lines.append(Array($0)) } }
+                i += n
+            }
+            splitter.finish { lines.append(Array($0)) }
+            #expect(lines == whole)
+        }
+        var splitter = LineSplitter()
+        var lines: [String] = []
+        Array("dropped start".utf8).withUnsafeBytes { splitter.feed($0) { lines.append(String(decoding: $0, as: UTF8.self)) } }
+        splitter.reset()
+        Array("new\n".utf8).withUnsafeBytes { splitter.feed($0) { lines.append(String(decoding: $0, as: UTF8.self)) } }
+        splitter.finish { lines.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(lines == ["new"])
+    }
+
     @Test("many lines through one framer, as a busy app writes them")
     func throughput() {
         // 100k lines of 80 bytes in 64 KiB chunks, checked for count and order; this runs
