@@ -26,7 +26,7 @@ enum LogEntry {
 extension LogEntry {
     /// A chunk holding a copy of `bytes`.
     static func data(source: Int, stream: LogStream, bytes: [UInt8], at: Int64) -> LogEntry {
-        .data(source: source, stream: stream, chunk: LogChunk(copying: bytes), at: at)
+        .data(source: source, stream: stream, chunk: bytes.withUnsafeBytes { LogChunk(copying: $0) }, at: at)
     }
 
     /// What the entry holds in memory, counted against the queue bounds.
@@ -53,12 +53,6 @@ final class LogChunk: @unchecked Sendable {
         if let base = bytes.baseAddress, bytes.count > 0 {
             storage.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
         }
-        count = bytes.count
-    }
-
-    convenience init(copying bytes: [UInt8]) {
-        self.init(capacity: bytes.count)
-        bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.baseAddress!.copyMemory(from: base, byteCount: $0.count) } }
         count = bytes.count
     }
 
@@ -476,9 +470,7 @@ final class LogSink: @unchecked Sendable {
         }
         // Per line, so nothing here allocates: at a million lines a second an array of
         // targets per line cost more than the rendering.
-        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
-        // A log_file that is also the out_file (or error_file) gets each line once.
-        let second = combined.flatMap { $0.discards || $0 === primary ? nil : $0 }
+        let (primary, second) = targets(stream)
         guard primary != nil || second != nil, renderer != nil else { return }
         let complete = line.end != .cut
         if let only = primary ?? second, primary == nil || second == nil {
@@ -502,8 +494,7 @@ final class LogSink: @unchecked Sendable {
     private func renderLines(
         _ stream: LogStream, _ at: Int64, _ writer: LogWriter, _ feed: ((LineFramer.Line) -> Void) -> Void
     ) {
-        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
-        let second = combined.flatMap { $0.discards || $0 === primary ? nil : $0 }
+        let (primary, second) = targets(stream)
         guard primary != nil || second != nil, var r = renderer else { return }
         // Taken out while used, so that neither is copied on write.
         renderer = nil
@@ -524,6 +515,13 @@ final class LogSink: @unchecked Sendable {
         if !rendered.isEmpty { _ = deliver(&rendered, primary, second, complete: complete, writer) }
         renderer = r
         swap(&rendered, &scratch)
+    }
+
+    /// The files a line of `stream` goes to: its own file and the combined one, without
+    /// /dev/null, and once when the log_file is also the out_file (or error_file).
+    private func targets(_ stream: LogStream) -> (LogFile?, LogFile?) {
+        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
+        return (primary, combined.flatMap { $0.discards || $0 === primary ? nil : $0 })
     }
 
     /// How many more bytes take one of the files to log_max_size.
@@ -552,13 +550,8 @@ final class LogSink: @unchecked Sendable {
     /// are. A run that would take a file past `log_max_size` goes line by line instead, so
     /// that the rotation happens right after the line that reaches the size.
     private func emitRun(_ run: UnsafeRawBufferPointer, _ stream: LogStream, _ at: Int64, _ writer: LogWriter) {
-        let primary = (stream == .out ? out : err).flatMap { $0.discards ? nil : $0 }
-        let second = combined.flatMap { $0.discards || $0 === primary ? nil : $0 }
-        func crossesMaxSize(_ f: LogFile?) -> Bool {
-            guard let f, let max = config?.settings.maxSizeBytes, f.isRegular else { return false }
-            return f.size + UInt64(f.buffer.count + run.count) >= max
-        }
-        if crossesMaxSize(primary) || crossesMaxSize(second) {
+        let (primary, second) = targets(stream)
+        if run.count >= room(primary, second) {
             var start = 0
             while let newline = LineFramer.firstNewline(run, from: start, to: run.count) {
                 let line = LineFramer.Line(
