@@ -20,11 +20,12 @@ extension Supervisor {
         let byPID = Dictionary(all.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
 
         var owner: [pid_t: Instance] = [:]
-        // A reload's other run belongs to its instance.
-        for inst in Array(instances.values) + Array(others.values) {
-            let shown = inst.origin ?? inst
-            for m in containment.members(of: inst.unit) { owner[m.pid] = shown }
-            if let p = inst.pid { owner[p] = shown }
+        // Every run of an instance (a reload's other run too) belongs to it.
+        for inst in instances.values {
+            for unit in Set(inst.runs.keys).union([inst.unit]) {
+                for m in containment.members(of: unit) { owner[m.pid] = inst }
+                if let p = inst.runs[unit]?.pid { owner[p] = inst }
+            }
         }
         func info(_ e: ProcessEntry) -> ProcessInfo { ProcFS.info(e, uptimeTicks: uptime) }
         func label(_ inst: Instance) -> String { "\(inst.spec.name) (id \(inst.id))" }
@@ -72,7 +73,7 @@ extension Supervisor {
         }
 
         // Processes still alive in an app that is not running.
-        for inst in instances.values.sorted(by: { $0.id < $1.id }) where inst.pid == nil && inst.termination == nil {
+        for inst in visible where inst.pid == nil && !terminator.isStopping(inst.unit) {
             let left = containment.members(of: inst.unit)
             guard !left.isEmpty else { continue }
             findings.append(.init(

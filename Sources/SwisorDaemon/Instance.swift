@@ -4,29 +4,16 @@ import Glibc
 import SwisorCore
 import SwisorSystem
 
-/// One running copy of an app (an app with `instances: 3` has three), with its own id.
+/// One running copy of an app (an app with `instances: 3` has three), with its own id:
+/// what the daemon holds for it beside its life cycle. Every decision about that life is
+/// the `machine`'s (SwisorCore/InstanceMachine.swift); this object keeps what carrying
+/// them out needs: the runs' processes and pipes, accounting, the history, the timers the
+/// machine armed, and the replies waiting for it.
 final class Instance {
-    /// What the user last asked for; decides what happens once a termination ends.
-    enum Desired { case run, stop, delete }
-
-    /// Stop in progress: every process of the instance is being signalled until none
-    /// is left (SEMANTICS.md, "Stopping").
-    struct Termination {
-        var signalled: Set<ProcessIdentity> = []
-        /// kill_timeout passed: SIGKILL whatever is left, on every round.
-        var killing = false
-        var killTimer: EventLoop.TimerID?
-        /// Requested by the user (stop, restart, delete), as opposed to cleaning up
-        /// after the main process exited by itself.
-        var requested: Bool
-    }
-
-    /// One run of the app: the main process and what belongs to it. Kept apart from the
-    /// instance's identity (id, history, counters, schedule) so that `reload` can start a
-    /// new run beside the old one and then swap them.
+    /// One run of the app: the main process and what belongs to it, in a containment
+    /// unit (cgroup) of its own. The instance's id for its first runs; a reload's new run
+    /// gets a unit of its own and, once online, becomes the instance's run.
     struct Run {
-        /// The containment unit (cgroup) of this run's processes. The instance's id for its
-        /// first runs; a reload's new run gets a unit of its own.
         var unit: Int
         var pid: pid_t?
         var startedMono: Int64 = 0
@@ -36,69 +23,34 @@ final class Instance {
         var memory: Int64 = 0
         var processCount = 0
         var lastCPUMicros: UInt64 = 0
-        /// OOM kills in the current run's cgroup already reported.
+        /// OOM kills in the run's cgroup already reported.
         var oomSeen: UInt64 = 0
         var lastSampleMono: Int64 = 0
-        // The notify protocol (SEMANTICS.md, "Readiness").
-        /// `listen_timeout` while `launching` with wait_ready.
-        var readyTimer: EventLoop.TimerID?
-        /// The watchdog deadline; moved by each WATCHDOG=1.
-        var watchdogTimer: EventLoop.TimerID?
-        /// The watchdog interval in force (`watchdog_sec`, or what WATCHDOG_USEC= set).
-        var watchdogMs: Int?
-        /// The last STATUS= the run sent.
+        /// The last STATUS= the run sent (docs/semantics.md, "Readiness").
         var notifyStatus: String?
-    }
 
-    /// What this object is: the instance users see, the new run of a `reload` waiting to
-    /// be online, or the old run of a reload being stopped.
-    enum Role { case current, candidate, retiring }
+        init(unit: Int) { self.unit = unit }
+    }
 
     let id: Int
     var spec: AppSpec
     let index: Int
     let createdAt: Int64
     var logs: LogRoute
-    var role: Role = .current
-    /// For a candidate or a retiring run: the instance it belongs to (its history gets
-    /// the events).
-    weak var origin: Instance?
-    /// A candidate's callback: nil once online, else why it failed.
-    var reloadDone: ((String?) -> Void)?
-
-    var status: AppStatus = .stopped {
-        didSet { if status != oldValue && role == .current { statusObserver?() } }
-    }
-    /// Told of every status change of a current instance (the daemon's STATUS= line).
-    var statusObserver: (() -> Void)?
-    var statusReason: String?
-    var desired: Desired = .run
-    var run: Run
-    var restarts = 0
-    var policy = RestartPolicy.History()
-    var unstableRuns: Int { policy.unstableRuns }
-    var lastExit: ExitInfo?
-    /// The main process exited by itself; the restart policy decides once its
-    /// leftover processes are gone.
-    var pendingExit: ExitInfo?
-    /// A manual restart waits for the termination to end.
-    var relaunchReason: String?
-    /// Counts the requests that changed what is wanted of the instance: a queued reload
-    /// step leaves alone an instance someone stopped, restarted or deleted since.
-    var generation = 0
-    /// Why swisor itself ended a run it judged unhealthy (`watchdog`): the restart policy
-    /// then decides as after a crash, with this as the reason.
-    var failureReason: String?
-    var restartTimer: EventLoop.TimerID?
-    var nextRestartAt: Int64?
-    var termination: Termination?
-    /// cron_restart, parsed; the schedule is paused by `stop` until a start/restart.
+    var machine: InstanceMachine
+    /// Every run with processes or a unit, by unit: the instance's own (`machine.unit`),
+    /// a reload's new run, runs being stopped beside it.
+    var runs: [Int: Run] = [:]
+    /// The timers the machine armed, by what they are for.
+    var timers: [InstanceMachine.Timer: EventLoop.TimerID] = [:]
+    /// Replies waiting for the current request (stop, restart, delete, start).
+    var waiters: [() -> Void] = []
+    /// Reloads waiting for their new run, by its unit: nil when it serves, else why not.
+    var reloadReplies: [Int: (String?) -> Void] = [:]
+    /// cron_restart, parsed, and its timer.
     var cron: CronExpression?
-    var cronPaused = false
     var cronTimer: EventLoop.TimerID?
     var nextCronAt: Int64?
-    /// Replies waiting for the current termination (stop/restart/delete requests).
-    var waiters: [() -> Void] = []
     private(set) var history: [HistoryEvent] = []
     /// The app's NOTIFY_SOCKET (for apps with wait_ready or watchdog_sec), kept across
     /// runs; the daemon reads it on the loop.
@@ -108,16 +60,15 @@ final class Instance {
     /// first logged.
     var foreignNotifications = 0
 
-    var unit: Int { run.unit }
-    var pid: pid_t? { get { run.pid } set { run.pid = newValue } }
-    var runStartedMono: Int64 { get { run.startedMono } set { run.startedMono = newValue } }
-    var runStartedWall: Int64 { get { run.startedWall } set { run.startedWall = newValue } }
-    var cpu: Double { get { run.cpu } set { run.cpu = newValue } }
-    var memory: Int64 { get { run.memory } set { run.memory = newValue } }
-    var processCount: Int { get { run.processCount } set { run.processCount = newValue } }
-    var lastCPUMicros: UInt64 { get { run.lastCPUMicros } set { run.lastCPUMicros = newValue } }
-    var oomSeen: UInt64 { get { run.oomSeen } set { run.oomSeen = newValue } }
-    var lastSampleMono: Int64 { get { run.lastSampleMono } set { run.lastSampleMono = newValue } }
+    /// The instance's own run.
+    var unit: Int { machine.unit }
+    var run: Run {
+        get { runs[machine.unit] ?? Run(unit: machine.unit) }
+        set { runs[machine.unit] = newValue }
+    }
+    var pid: pid_t? { runs[machine.unit]?.pid }
+    var status: AppStatus { machine.display.status }
+    var statusReason: String? { machine.display.reason }
 
     static let historyLimit = 100
 
@@ -127,20 +78,16 @@ final class Instance {
         self.index = index
         self.logs = logs
         self.createdAt = wallClockMilliseconds()
-        self.cron = Instance.parseCron(spec)
-        self.run = Run(unit: id)
+        let cron = Instance.parseCron(spec)
+        self.cron = cron
+        self.machine = InstanceMachine(id: id, spec: spec, scheduled: cron != nil)
     }
 
-    /// The new run of a `reload` of `origin`, in containment unit `unit`.
-    init(candidateFor origin: Instance, unit: Int) {
-        self.id = origin.id
-        self.spec = origin.spec
-        self.index = origin.index
-        self.logs = origin.logs
-        self.createdAt = origin.createdAt
-        self.run = Run(unit: unit)
-        self.role = .candidate
-        self.origin = origin
+    /// `start` of a file naming this app: its new options for its next run.
+    func configure(spec: AppSpec) {
+        self.spec = spec
+        cron = Instance.parseCron(spec)
+        machine.configure(spec: spec, scheduled: cron != nil)
     }
 
     /// The loader validated it; a spec from elsewhere (an older dump) that does not
@@ -150,10 +97,6 @@ final class Instance {
     }
 
     func record(_ event: String, _ reason: String? = nil) {
-        if role != .current {
-            origin?.record(event, reason.map { "\(role == .candidate ? "new" : "old") process: \($0)" } ?? (role == .candidate ? "new process" : "old process"))
-            return
-        }
         history.append(HistoryEvent(at: wallClockMilliseconds(), event: event, reason: reason))
         if history.count > Instance.historyLimit {
             history.removeFirst(history.count - Instance.historyLimit)
@@ -165,15 +108,16 @@ final class Instance {
     /// daemon's own.
     static let systemdVariables = ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"]
 
-    /// The environment the app runs with: its resolved spec plus swisor's variables.
-    var environment: [String: String] {
+    /// The environment a run in `unit` starts with: the resolved spec plus swisor's
+    /// variables.
+    func environment(unit: Int) -> [String: String] {
         var env = spec.env
         for name in Instance.systemdVariables { env[name] = nil }
         env["SWISOR_APP_NAME"] = spec.name
         env[ProcessTreeContainment.appIDVariable] = String(id)
         if unit != id { env[ProcessTreeContainment.unitVariable] = String(unit) }
         env[spec.instanceVar] = String(index)
-        if spec.speaksNotify, let path = (origin ?? self).notifyPath {
+        if spec.speaksNotify, let path = notifyPath {
             env["NOTIFY_SOCKET"] = path
             if let ms = spec.watchdogMs { env["WATCHDOG_USEC"] = String(ms * 1000) }
         }
@@ -183,11 +127,11 @@ final class Instance {
     func info(detailed: Bool, snapshot: [ProcessEntry], cgroup: String? = nil) -> AppInfo {
         var info = AppInfo(
             id: id, name: spec.name, namespace: spec.namespace, instance: index,
-            status: status, statusReason: statusReason, pid: pid, restarts: restarts,
-            unstableRestarts: unstableRuns,
-            uptimeMs: pid != nil ? monotonicMilliseconds() - runStartedMono : nil,
-            cpu: cpu, memory: memory, processCount: processCount, createdAt: createdAt,
-            nextRestartAt: nextRestartAt, lastExit: lastExit
+            status: status, statusReason: statusReason, pid: pid, restarts: machine.restarts,
+            unstableRestarts: machine.policy.unstableRuns,
+            uptimeMs: pid != nil ? monotonicMilliseconds() - run.startedMono : nil,
+            cpu: run.cpu, memory: run.memory, processCount: run.processCount, createdAt: createdAt,
+            nextRestartAt: machine.nextRestartAt, lastExit: machine.lastExit
         )
         info.nextCronAt = nextCronAt
         info.notifyStatus = run.notifyStatus
@@ -205,7 +149,7 @@ final class Instance {
 }
 
 extension LogPaths {
-    /// SEMANTICS.md, "Logs": `<name>-out.log` and `<name>-error.log` under the home's
+    /// docs/semantics.md, "Logs": `<name>-out.log` and `<name>-error.log` under the home's
     /// logs/, `-<id>` before `.log` for apps with several instances unless merge_logs.
     static func forInstance(id: Int, spec: AppSpec, logsDirectory: String) -> LogPaths {
         let separate = spec.instances > 1 && !spec.mergeLogs
