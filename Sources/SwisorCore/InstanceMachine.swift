@@ -439,8 +439,9 @@ public struct InstanceMachine: Sendable, Equatable {
         let timersBefore = ownedTimers
         step(event, now: now, &out)
         if phase == .deleted && sides.isEmpty && !removed {
+            // Forgotten (logs closed, cgroup gone) before the delete is answered.
             removed = true
-            out.late.append(.remove)
+            out.late.insert(.remove, at: 0)
         }
         let timersAfter = ownedTimers
         var actions = out.effects
