@@ -500,6 +500,7 @@ public struct InstanceMachine: Sendable, Equatable {
             policy = RestartPolicy.History()
             out.record("reset", "restart counters set to 0")
         case .cronTick(let trigger):
+            guard phase != .deleted else { return }
             let running = isRunning
             out.record(trigger ? "trigger" : "cron", running ? "restarting the running app" : "starting the app")
             let relaunch: Relaunch = running ? .cron : .cronStart

@@ -368,9 +368,10 @@ public final class Supervisor {
             for timer in inst.timers.values { loop.cancel(timer) }
             inst.timers = [:]
             cancelCron(inst)
-            for unit in inst.runs.keys { owners[unit] = nil; containment.release(unit: unit) }
-            owners[inst.unit] = nil
-            containment.release(unit: inst.unit)
+            for unit in Set(inst.runs.keys).union([inst.unit]) {
+                owners[unit] = nil
+                containment.release(unit: unit)
+            }
             instances[inst.id] = nil
         }
     }

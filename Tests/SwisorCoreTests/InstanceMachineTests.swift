@@ -464,6 +464,21 @@ import Testing
         #expect(e.reloads[9] == .some("it is not online"))
     }
 
+    @Test func aReloadOrAnyRequestOnADeletedInstanceDoesNothing() {
+        var d = MachineDriver()
+        d.online()
+        d.send(.delete)
+        d.stopCleanly(0)
+        let before = d.actions.count
+        d.send(.reload(unit: 50))
+        d.send(.start(.manual))
+        d.send(.cronTick(trigger: false))
+        let after = Array(d.actions[before...])
+        #expect(!after.contains(.spawn(unit: 50)) && !after.contains(.spawn(unit: 0)))
+        #expect(d.reloads[50] == .some("it is not online"))
+        #expect(d.machine.isDeleted)
+    }
+
     @Test func aRequestDuringAReloadAbandonsTheNewRun() {
         var d = MachineDriver(MachineDriver.spec { $0.minUptimeMs = 300 })
         d.online()
