@@ -618,10 +618,6 @@ public struct InstanceMachine: Sendable, Equatable {
             out.record(l.event, Self.side("new", l.reason))
             r.new = .launching(run)
             phase = .reloading(r)
-        case .stopping(var s) where s.unit == u:
-            s.mainAlive = true
-            s.mainPID = pid
-            phase = .stopping(s)
         default: break
         }
     }
@@ -635,10 +631,7 @@ public struct InstanceMachine: Sendable, Equatable {
             out.late.append(.answerRequests)
         case .reloading(let r):
             guard case .starting(let l) = r.new, l.unit == u else { return }
-            newRunFailed(r, why: "could not start: \(reason)", mainAlive: false, &out)
-        case .stopping(var s) where s.unit == u:
-            s.mainAlive = false
-            phase = .stopping(s)
+            newRunFailed(r, why: "could not start: \(reason)", &out)
         default: break
         }
     }
@@ -741,7 +734,8 @@ public struct InstanceMachine: Sendable, Equatable {
             } else if case .launching(let run) = r.new, run.unit == u {
                 let exit = exitInfo(how, startedMono: run.startedMono, requested: false, now: now)
                 out.record("exit", Self.side("new", exit.summary))
-                newRunFailed(r, why: "the new process exited (\(exit.summary)) before it was online", mainAlive: false, &out)
+                newRunFailed(r, why: "the new process exited (\(exit.summary)) before it was online", &out)
+                sides[u]?.mainAlive = false
             } else {
                 sideExited(unit: u, how, now: now, &out)
             }
@@ -925,43 +919,41 @@ public struct InstanceMachine: Sendable, Equatable {
     /// The new run of a reload will not serve: whatever it started is stopped beside the
     /// instance, the old run's state comes back, and the reload is answered with why once
     /// nothing of the new run is left.
-    private mutating func newRunFailed(_ r: Reloading, why: String, mainAlive: Bool, _ out: inout Output) {
-        out.record("reload failed", Self.side("new", why))
-        out.effects.append(.warn("reload failed: \(why)"))
-        let u = r.newUnit
-        var started: Int64?
-        var pid: Int32?
-        if case .launching(let run) = r.new { started = run.startedMono; pid = run.pid }
-        sides[u] = Stopping(unit: u, mainAlive: mainAlive, mainPID: pid, then: .retire(report: u, failure: why), startedMono: started)
-        sides[u]?.newRun = true
-        out.terminations.append(.terminate(unit: u))
+    private mutating func newRunFailed(_ r: Reloading, why: String, _ out: inout Output) {
+        retireNewRun(r, why: why, &out)
         switch r.old {
         case .serving(let run): phase = .online(run)
         case .cleaning(let s): phase = .stopping(s)
         case .ended(let exit, let failure):
             // An old run that ended during the failed reload is judged as any exit.
-            phase = .idle(.stopped(reason: nil))
             judge(exit, failure: failure, now: clock, &out)
         }
     }
 
     /// A request during a reload: the new run is stopped, the request acts on the old.
     private mutating func abandon(_ r: Reloading, why: String, _ out: inout Output) {
-        out.record("reload failed", Self.side("new", why))
-        out.effects.append(.warn("reload failed: \(why)"))
-        let u = r.newUnit
-        var alive = true
-        var started: Int64?
-        var pid: Int32?
-        if case .launching(let run) = r.new { started = run.startedMono; pid = run.pid } else { alive = false }
-        sides[u] = Stopping(unit: u, mainAlive: alive, mainPID: pid, then: .retire(report: u, failure: why), startedMono: started)
-        sides[u]?.newRun = true
-        out.terminations.append(.terminate(unit: u))
+        retireNewRun(r, why: why, &out)
         switch r.old {
         case .serving(let run): phase = .online(run)
         case .cleaning(let s): phase = .stopping(s)
         case .ended: phase = .idle(.stopped(reason: nil))
         }
+    }
+
+    /// The new run becomes a side run being stopped, answering its reload with `why`.
+    private mutating func retireNewRun(_ r: Reloading, why: String, _ out: inout Output) {
+        out.record("reload failed", Self.side("new", why))
+        out.effects.append(.warn("reload failed: \(why)"))
+        let u = r.newUnit
+        var side = Stopping(unit: u, mainAlive: false, then: .retire(report: u, failure: why))
+        side.newRun = true
+        if case .launching(let run) = r.new {
+            side.mainAlive = true
+            side.mainPID = run.pid
+            side.startedMono = run.startedMono
+        }
+        sides[u] = side
+        out.terminations.append(.terminate(unit: u))
     }
 
     /// History lines about a reload's runs say which one.

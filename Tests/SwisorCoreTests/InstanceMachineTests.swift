@@ -435,6 +435,7 @@ import Testing
         #expect(d.machine.reloadingUnit == nil)
         #expect(d.machine.lastExit == nil, "the instance's own run did not exit")
         #expect(d.reloads.isEmpty, "answered once its processes are gone")
+        #expect(d.machine.sides[50]?.mainAlive == false)
         d.empty(50)
         #expect(d.reloads[50] == .some("the new process exited (exit code 7) before it was online"))
         #expect(d.released == [50])
