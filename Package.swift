@@ -9,6 +9,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Heap for the event loop's timers (docs/design.md, "Libraries over hand-written
+        // code"). Only the HeapModule product: the other modules are not compiled.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Everything that must run between fork and exec, plus the few Linux calls
@@ -30,7 +33,13 @@ let package = Package(
         // Pure core: ecosystem model and validation, policy, protocol. No syscalls.
         .target(name: "SwisorCore"),
         // Linux layer: file descriptors, event loop, spawn, /proc, sockets, containment.
-        .target(name: "SwisorSystem", dependencies: ["CSwisor", "CSystemd", "CZlib", "SwisorCore"]),
+        .target(
+            name: "SwisorSystem",
+            dependencies: [
+                "CSwisor", "CSystemd", "CZlib", "SwisorCore",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         // The supervisor itself, driven by the event loop.
         .target(name: "SwisorDaemon", dependencies: ["SwisorCore", "SwisorSystem"]),
         .executableTarget(
@@ -41,7 +50,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SwisorCoreTests", dependencies: ["SwisorCore"]),
-        .testTarget(name: "SwisorDaemonTests", dependencies: ["SwisorCore", "SwisorSystem", "SwisorDaemon"]),
+        .testTarget(
+            name: "SwisorDaemonTests",
+            dependencies: [
+                "SwisorCore", "SwisorSystem", "SwisorDaemon",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         .testTarget(name: "SwisorIntegrationTests", dependencies: ["SwisorCore", "SwisorSystem"]),
     ],
     swiftLanguageModes: [.v6]

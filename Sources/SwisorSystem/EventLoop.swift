@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSwisor
+import HeapModule
 
 /// The daemon's single event loop: epoll over descriptors, a signalfd for signals and
 /// a timer heap whose earliest deadline becomes epoll_wait's timeout.
@@ -29,7 +30,8 @@ public final class EventLoop {
     private var handlers: [UInt64: IOHandler] = [:]
     private var tokenByFD: [Int32: UInt64] = [:]
     private var nextToken: UInt64 = 1
-    private var timers = TimerHeap()
+    /// Pending deadlines, cancelled ones included until they pop. Internal for the tests.
+    private(set) var timers = Heap<TimerEntry>()
     private var timerActions: [UInt64: () -> Void] = [:]
     private var signalHandlers: [Int32: () -> Void] = [:]
     private var signalFD: FileDescriptor?
@@ -80,7 +82,7 @@ public final class EventLoop {
     public func schedule(afterMilliseconds delay: Int64, _ action: @escaping () -> Void) -> TimerID {
         let token = nextToken
         nextToken += 1
-        timers.push(deadline: monotonicMilliseconds() + max(0, delay), token: token)
+        timers.insert(TimerEntry(deadline: monotonicMilliseconds() + max(0, delay), token: token))
         timerActions[token] = action
         return TimerID(raw: token)
     }
@@ -156,11 +158,11 @@ public final class EventLoop {
         // one) schedules for the next millisecond waits for the next pass, so timers that
         // keep re-arming can never keep epoll_wait (signals, the socket, pipes) from running.
         let start = monotonicMilliseconds()
-        while let top = timers.peek() {
+        while let top = timers.min {
             if top.deadline > start {
                 return Int32(clamping: max(0, top.deadline - monotonicMilliseconds()))
             }
-            _ = timers.pop()
+            _ = timers.removeMin()
             if let action = timerActions.removeValue(forKey: top.token) {
                 action()
             }
@@ -169,46 +171,13 @@ public final class EventLoop {
     }
 }
 
-/// A binary min-heap of (deadline, token); ties fire in scheduling order.
-struct TimerHeap {
-    struct Entry {
-        var deadline: Int64
-        var token: UInt64
-        func before(_ other: Entry) -> Bool {
-            deadline != other.deadline ? deadline < other.deadline : token < other.token
-        }
-    }
+/// One timer in the loop's heap: earliest deadline first; ties fire in scheduling order
+/// (tokens only grow), which also makes the order total, as `Heap` (not stable) needs.
+struct TimerEntry: Comparable {
+    var deadline: Int64
+    var token: UInt64
 
-    private var items: [Entry] = []
-
-    var isEmpty: Bool { items.isEmpty }
-    func peek() -> Entry? { items.first }
-
-    mutating func push(deadline: Int64, token: UInt64) {
-        items.append(Entry(deadline: deadline, token: token))
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !items[i].before(items[parent]) { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < items.count && items[l].before(items[m]) { m = l }
-            if r < items.count && items[r].before(items[m]) { m = r }
-            if m == i { break }
-            items.swapAt(i, m)
-            i = m
-        }
-        return top
+    static func < (a: TimerEntry, b: TimerEntry) -> Bool {
+        (a.deadline, a.token) < (b.deadline, b.token)
     }
 }

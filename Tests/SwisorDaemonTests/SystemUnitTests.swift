@@ -1,6 +1,7 @@
 @testable import SwisorDaemon
 import Foundation
 @testable import SwisorSystem
+import HeapModule
 import SwisorCore
 import Testing
 
@@ -32,12 +33,13 @@ import Testing
 }
 
 @Suite struct TimerHeapTests {
+    /// The loop's heap order: deadline, then scheduling order (the token).
     @Test func popsInDeadlineThenInsertionOrder() {
-        var heap = TimerHeap()
+        var heap = Heap<TimerEntry>()
         let deadlines: [Int64] = [50, 10, 30, 10, 70, 0, 30]
-        for (i, d) in deadlines.enumerated() { heap.push(deadline: d, token: UInt64(i)) }
+        for (i, d) in deadlines.enumerated() { heap.insert(TimerEntry(deadline: d, token: UInt64(i))) }
         var order: [UInt64] = []
-        while let e = heap.pop() { order.append(e.token) }
+        while let e = heap.popMin() { order.append(e.token) }
         #expect(order == [5, 1, 3, 2, 6, 0, 4])
         #expect(heap.isEmpty)
     }
@@ -180,6 +182,44 @@ func getpidForTest() -> Int32 { getpid() }
         loop.unregister(pipe.readEnd)
         #expect(readable, "the pipe was never served (\(firings) timer firings)")
         #expect(firings < 500)
+    }
+
+    /// Timers fire by deadline, and those with one deadline in the order they were scheduled.
+    @Test func firesByDeadlineThenSchedulingOrder() throws {
+        let loop = try EventLoop()
+        var fired: [String] = []
+        loop.schedule(afterMilliseconds: 30) { fired.append("c") }
+        loop.schedule(afterMilliseconds: 10) { fired.append("a1") }
+        loop.schedule(afterMilliseconds: 10) { fired.append("a2") }
+        loop.schedule(afterMilliseconds: 20) { fired.append("b") }
+        loop.schedule(afterMilliseconds: 10) { fired.append("a3") }
+        loop.schedule(afterMilliseconds: 40) {
+            fired.append("end")
+            loop.stop()
+        }
+        loop.run()
+        #expect(fired == ["a1", "a2", "a3", "b", "c", "end"])
+        #expect(loop.timers.isEmpty)
+    }
+
+    /// `cancel` drops the action at once; the heap entry stays until its deadline, then
+    /// pops without running anything.
+    @Test func aCancelledTimerPopsLaterAndDoesNothing() throws {
+        let loop = try EventLoop()
+        var fired: [String] = []
+        let dropped = loop.schedule(afterMilliseconds: 5) { fired.append("cancelled") }
+        loop.schedule(afterMilliseconds: 10) { fired.append("kept") }
+        loop.cancel(dropped)
+        loop.cancel(nil)
+        #expect(loop.timers.count == 2)
+        loop.schedule(afterMilliseconds: 20) {
+            // By now both earlier entries have popped: only this one was in the heap.
+            fired.append("end \(loop.timers.count)")
+            loop.stop()
+        }
+        loop.run()
+        #expect(fired == ["kept", "end 0"])
+        #expect(loop.timers.isEmpty)
     }
 }
 
