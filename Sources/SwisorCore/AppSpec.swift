@@ -215,7 +215,7 @@ public struct AppSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// How `stop` signals an app (SEMANTICS.md, "Stopping").
+/// How `stop` signals an app (docs/semantics.md, "Stopping").
 public enum KillMode: String, Codable, Sendable, Equatable, CaseIterable {
     /// Every process of the app gets kill_signal at once (systemd's control-group).
     case group

@@ -1,4 +1,4 @@
-/// A `cron_restart` schedule (SEMANTICS.md, "Cron").
+/// A `cron_restart` schedule (docs/semantics.md, "Cron").
 ///
 /// Syntax: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first,
 /// separated by blanks. Each field is `*` or a comma list of items; an item is `n`, `a-b`,

@@ -43,7 +43,7 @@ public struct EcosystemOptions: Sendable {
     }
 }
 
-/// The apps of a PM2-style ecosystem file, validated and resolved (SEMANTICS.md, "Ecosystem
+/// The apps of a PM2-style ecosystem file, validated and resolved (docs/semantics.md, "Ecosystem
 /// file"). Loading either returns every app or throws: nothing is started from a file with
 /// an error.
 public struct Ecosystem: Sendable, Equatable {

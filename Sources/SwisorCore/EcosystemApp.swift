@@ -1,5 +1,5 @@
 /// Reads one app object of an ecosystem file into an `AppSpec`, or throws the first error with
-/// its JSON path. Where SEMANTICS.md is silent, PM2's behaviour is followed (lib/Common.js,
+/// its JSON path. Where docs/semantics.md is silent, PM2's behaviour is followed (lib/Common.js,
 /// lib/API/schema.json, lib/God.js); the comments say where swisor differs and why.
 struct EcosystemAppReader {
     let object: JSONObject
@@ -22,7 +22,7 @@ struct EcosystemAppReader {
     }
 
     /// Interpreters by script extension: PM2's lib/API/interpreter.json, except that `.py`
-    /// is python3 (SEMANTICS.md; `python` is Python 2 or missing on current distributions),
+    /// is python3 (docs/semantics.md, "Ecosystem file"; `python` is Python 2 or missing on current distributions),
     /// plus `.mjs`/`.cjs` (PM2 runs them with node too, because it runs every non-binary
     /// file with node). An unknown extension runs the file directly (PM2 would use node).
     static let interpreterByExtension: [String: String] = [

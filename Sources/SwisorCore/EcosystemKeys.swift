@@ -84,7 +84,7 @@ enum EcosystemKeys {
         Option("log_rotate_interval", .supported),
     ]
 
-    /// The one list of options that swisor will implement (SEMANTICS.md describes most).
+    /// The one list of options that swisor will implement (docs/semantics.md, "Ecosystem file", describes most).
     static let notYet: [Option] = [
         // Running as another user needs the daemon to be root; PM2 has these.
         Option("uid", aliases: ["user"], .notYet(kind: .any, harmless: [])),

@@ -1,5 +1,5 @@
 /// A `log_date_format` as PM2 users write it: dayjs (and moment) tokens such as
-/// `YYYY-MM-DD HH:mm:ss Z` (SEMANTICS.md, "Logs").
+/// `YYYY-MM-DD HH:mm:ss Z` (docs/semantics.md, "Logs").
 ///
 /// The pattern is parsed once into tokens; formatting an instant then only appends bytes.
 /// Parsing is lenient as dayjs is: letters that are not tokens (`T`, `o`, `Q`...) are

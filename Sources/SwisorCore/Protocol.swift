@@ -113,7 +113,7 @@ public struct PingInfo: Codable, Sendable {
     }
 }
 
-/// Statuses as PM2 names them (SEMANTICS.md, "Status values").
+/// Statuses as PM2 names them (docs/semantics.md, "Status values").
 public enum AppStatus: String, Codable, Sendable, CaseIterable {
     case launching
     case online

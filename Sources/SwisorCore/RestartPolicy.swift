@@ -1,4 +1,4 @@
-/// What happens when an app's main process exits on its own (SEMANTICS.md, "How an
+/// What happens when an app's main process exits on its own (docs/semantics.md, "How an
 /// exit is judged"). Pure: the caller passes the run's length and what the policy
 /// remembered from earlier runs, and gets a decision and the new memory back.
 public enum RestartPolicy {

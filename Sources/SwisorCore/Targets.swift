@@ -1,4 +1,4 @@
-/// How a CLI target resolves (SEMANTICS.md, "Names, ids, namespaces, all"): `all`, then
+/// How a CLI target resolves (docs/semantics.md, "Names, ids, namespaces, all"): `all`, then
 /// an exact name, then a namespace, then a numeric id. Resolution happens in the
 /// daemon, which is the only one that knows the current apps.
 public enum TargetResolver {

@@ -1,4 +1,4 @@
-/// Time zone rules without Foundation, for `cron_restart` (SEMANTICS.md, "Cron": schedules run
+/// Time zone rules without Foundation, for `cron_restart` (docs/semantics.md, "Cron": schedules run
 /// in the daemon's local time).
 ///
 /// The core reads no files: the daemon reads `/etc/localtime` or `/usr/share/zoneinfo/NAME`

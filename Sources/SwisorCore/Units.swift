@@ -1,4 +1,4 @@
-/// Durations and memory sizes as ecosystem files write them (SEMANTICS.md, "Ecosystem file").
+/// Durations and memory sizes as ecosystem files write them (docs/semantics.md, "Ecosystem file").
 ///
 /// PM2 accepts `"^\d+(h|m|s)?$"` for some durations only and plain numbers for the others;
 /// swisor takes one syntax for every duration, a superset of PM2's, and one for every size.

@@ -212,7 +212,7 @@ struct BackoffIntegrationTests {
         #expect(h.read("n") == "2\n")
     }
 
-    /// After a run of 30 s the backoff starts over (measured exactly: SEMANTICS.md).
+    /// After a run of 30 s the backoff starts over (measured exactly: docs/semantics.md, "How an exit is judged").
     @Test func backoffStartsOverAfterAThirtySecondRun() throws {
         let h = try Harness()
         defer { h.shutdown() }

@@ -178,7 +178,7 @@ struct ReadinessTests {
                     "--max-restarts", "2", "--kill-signal", "SIGTERM", "--", "watchdog", hang])
         try h.waitUntil("errored by the restart policy") { try h.app("hung")?.status == .errored }
         let d = try #require(try h.describe("hung").first)
-        // max_restarts 2: two unstable runs in a row (SEMANTICS.md), so one restart.
+        // max_restarts 2: two unstable runs in a row (docs/semantics.md, "How an exit is judged"), so one restart.
         #expect(d.restarts == 1)
         #expect(d.history?.filter { $0.event == "watchdog" }.count == 2)
         #expect(d.statusReason?.contains("unstable") == true, "\(d.statusReason ?? "")")
