@@ -204,8 +204,7 @@ final class LogWriter: @unchecked Sendable {
     /// The events posted since the last call; the loop calls it when `wakeDescriptor` is
     /// readable.
     func takeEvents() -> [LogEvent] {
-        var byte: UInt8 = 0
-        while Glibc.read(wake.readEnd.rawValue, &byte, 1) > 0 {}
+        wake.readEnd.drainWakeUps()
         return lock.withLock {
             loopWoken = false
             defer { events = [] }
@@ -244,8 +243,7 @@ final class LogWriter: @unchecked Sendable {
         events.append(event)
         if !loopWoken {
             loopWoken = true
-            var byte: UInt8 = 1
-            _ = Glibc.write(wake.writeEnd.rawValue, &byte, 1)
+            wake.writeEnd.signalWakeUp()
         }
     }
 
@@ -379,7 +377,7 @@ final class LogSink: @unchecked Sendable {
             case .truncate(let token):
                 for f in files {
                     write(f, writer)
-                    if let fd = f.fd, f.isRegular, ftruncate(fd.rawValue, 0) == 0 { f.size = 0 }
+                    if let fd = f.fd, f.isRegular, (try? fd.truncate(to: 0, subject: f.path)) != nil { f.size = 0 }
                 }
                 writer.post(.done(token: token))
             case .reopen(let token):
@@ -617,17 +615,14 @@ final class LogSink: @unchecked Sendable {
 
     /// How much of `bytes` was written, and the error that stopped it.
     private func writeAll(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, _ f: LogFile) -> (Int, SystemError?) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd.rawValue, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return (offset, SystemError("write", subject: f.path, errno: errno))
-            }
-            offset += n
-            f.size += UInt64(n)
+        var written = 0
+        defer { f.size += UInt64(written) }
+        do throws(SystemError) {
+            try fd.writeAll(bytes, subject: f.path, written: &written)
+            return (written, nil)
+        } catch {
+            return (written, error)
         }
-        return (offset, nil)
     }
 
     /// Drops the file's buffer (and `also`), counting its lines by their newlines. In
@@ -674,10 +669,9 @@ final class LogSink: @unchecked Sendable {
             let directory = Directory.parent(of: f.path)
             if directory.count > 1 { try Home.makeDirectory(String(directory.dropLast()), mode: 0o750) }
             let fd = try FileDescriptor.open(f.path, O_WRONLY | O_APPEND | O_CREAT, mode: 0o640)
-            var st = stat()
-            if fstat(fd.rawValue, &st) == 0 {
-                f.size = UInt64(max(0, st.st_size))
-                f.isRegular = (st.st_mode & S_IFMT) == S_IFREG
+            if let status = try? fd.status(subject: f.path) {
+                f.size = UInt64(max(0, status.size))
+                f.isRegular = status.isRegular
             }
             f.fd = fd
             f.backoffMs = 0
@@ -738,8 +732,9 @@ final class LogSink: @unchecked Sendable {
         let rotated = RotationPlan.rotatedFile(
             forLog: f.path, at: wallClockMilliseconds(), zone: writer.zone, compress: config.settings.compress,
             existing: Directory.names(directory.isEmpty ? "." : directory) ?? [])
-        if Glibc.rename(f.path, rotated.path) != 0 {
-            let error = SystemError("rename", subject: f.path, errno: errno)
+        do throws(SystemError) {
+            try FileSystem.rename(f.path, to: rotated.path)
+        } catch {
             f.rotateRetryAtMono = now + 60_000
             report("cannot rotate the log file: \(error); it keeps growing", writer, limited: true)
             return
@@ -749,7 +744,7 @@ final class LogSink: @unchecked Sendable {
             fresh = try FileDescriptor.open(f.path, O_WRONLY | O_APPEND | O_CREAT, mode: 0o640)
         } catch {
             // Put it back: one growing file is better than lines with nowhere to go.
-            _ = Glibc.rename(rotated.path, f.path)
+            try? FileSystem.rename(rotated.path, to: f.path)
             f.rotateRetryAtMono = now + 60_000
             report("cannot rotate the log file: \(error); it keeps growing", writer, limited: true)
             return
@@ -846,7 +841,7 @@ final class LogCompressor: @unchecked Sendable {
             let directory = Directory.parent(of: log)
             guard let names = Directory.names(directory.isEmpty ? "." : directory) else { return }
             for name in RotationPlan.filesToDelete(forLog: log, in: names, retain: retain) {
-                _ = unlink(directory + name)
+                FileSystem.removeIgnoringErrors(directory + name)
             }
         }
     }

@@ -127,9 +127,7 @@ enum Client {
     }
 
     static func selfExecutable() -> String {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        if let path = try? FileSystem.readLink("/proc/self/exe"), !path.isEmpty { return path }
         return CommandLine.arguments[0]
     }
 }
