@@ -216,8 +216,12 @@ private let interruptions = Atomic<Int>(0)
         var chunk = [UInt8](repeating: 0, count: capacity / 2)
         while true {
             // While more is left than the pipe holds, the writer cannot have finished: it
-            // is (or will be) blocked in write(2).
-            if total - received.count > capacity { try Self.interrupt(blocked) }
+            // is (or will be) blocked in write(2). The first signal ends a call that moved
+            // bytes (a short write), the second the next call, which moved none (EINTR).
+            if total - received.count > capacity {
+                try Self.interrupt(blocked)
+                try Self.interrupt(blocked)
+            }
             // Half a pipe at a time, so the next write moves some bytes and blocks again.
             let n = try chunk.withUnsafeMutableBytes { raw in
                 Result { () throws(SystemError) in try pipe.readEnd.read(into: raw) }
