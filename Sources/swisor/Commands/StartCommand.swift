@@ -116,7 +116,7 @@ struct StartCommand: ParsableCommand {
         // A known app, or else a program in PATH.
         do {
             try submit(Request(command: .start, target: target))
-        } catch let e as CLIError where e.description.hasPrefix("no app matches") {
+        } catch let e as CLIError where e.code == .noMatch {
             if (try? Spawner.resolveProgram(target, cwd: cwdNow, path: currentEnvironment()["PATH"])) != nil {
                 return try startScript(cwdNow: cwdNow)
             }
