@@ -152,8 +152,8 @@ public final class Daemon {
         supervisor.logs.shutdown()
         server?.close()
         supervisor.containment.shutdown()
-        if !socketActivated { unlink(home.socket) }
-        unlink(home.pidFile)
+        if !socketActivated { FileSystem.removeIgnoringErrors(home.socket) }
+        FileSystem.removeIgnoringErrors(home.pidFile)
         log.info("swisor daemon stopped")
         return 0
     }
@@ -222,8 +222,8 @@ public final class Daemon {
         let tmp = home.pidFile + ".tmp"
         let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         defer { fd.close() }
-        try fd.writeAll("\(getpid())\n".utf8)
-        _ = try syscallRetrying("rename", subject: home.pidFile) { rename(tmp, home.pidFile) }
+        try fd.writeAll("\(getpid())\n".utf8, subject: tmp)
+        try FileSystem.rename(tmp, to: home.pidFile)
     }
 
     private func shutdown(reason: String, then done: (() -> Void)? = nil) {

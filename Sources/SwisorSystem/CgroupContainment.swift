@@ -234,7 +234,7 @@ public final class CgroupContainment: Containment {
             try loop.register(fd, events: EventLoop.priority) { _ in
                 _ = lseek(fd.rawValue, 0, SEEK_SET)
                 var scratch = [UInt8](repeating: 0, count: 128)
-                _ = scratch.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
+                _ = scratch.withUnsafeMutableBytes { try? fd.read(into: $0) }
                 handler()
             }
             unit.watch = fd

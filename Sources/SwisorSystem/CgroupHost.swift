@@ -43,9 +43,8 @@ public final class RealCgroupFileSystem: CgroupFileSystem {
     deinit { buffer.deallocate() }
 
     public func withBytes<R>(_ path: String, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
-        let fd = Glibc.open(root + path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { Glibc.close(fd) }
+        guard let fd = try? FileDescriptor.open(root + path, O_RDONLY) else { return nil }
+        defer { fd.close() }
         var used = 0
         while true {
             if used == buffer.count {
@@ -54,9 +53,7 @@ public final class RealCgroupFileSystem: CgroupFileSystem {
                 buffer.deallocate()
                 buffer = bigger
             }
-            let n = Glibc.read(fd, buffer.baseAddress! + used, buffer.count - used)
-            if n < 0 {
-                if errno == EINTR { continue }
+            guard let n = try? fd.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...])) else {
                 return nil
             }
             if n == 0 { break }
@@ -74,9 +71,9 @@ public final class RealCgroupFileSystem: CgroupFileSystem {
         let fd = try FileDescriptor.open(root + path, O_WRONLY)
         defer { fd.close() }
         let bytes = Array(value.utf8)
-        let n = try syscallRetrying("write", subject: root + path) {
-            bytes.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress, $0.count) }
-        }
+        let n = try bytes.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try fd.write(raw, subject: root + path) }
+        }.get()
         if n != bytes.count { throw SystemError("write", subject: root + path, errno: EIO) }
     }
 

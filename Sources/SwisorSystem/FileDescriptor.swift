@@ -28,20 +28,68 @@ public struct FileDescriptor: Hashable, Sendable {
         _ = Glibc.close(rawValue)
     }
 
-    /// Writes everything, looping over short writes (blocking descriptors only).
-    public func writeAll(_ bytes: some Sequence<UInt8>) throws(SystemError) {
-        let array = Array(bytes)
-        var offset = 0
-        while offset < array.count {
-            let n = array.withUnsafeBytes { raw in
-                Glibc.write(rawValue, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("write", errno: errno)
-            }
-            offset += n
+    // The wrappers below are the daemon's and the CLI's only way to read and write a
+    // descriptor: each retries EINTR (a signal handler installed without SA_RESTART, a
+    // stop and continue under a debugger) and throws a `SystemError` that names the call
+    // and, when the caller passes it, the path. They take raw buffers and return counts,
+    // so the log writer's hot path stays free of allocations.
+
+    /// One read(2): the bytes read, 0 at end of file.
+    @inline(__always)
+    public func read(into buffer: UnsafeMutableRawBufferPointer, subject: String? = nil) throws(SystemError) -> Int {
+        try syscallRetrying("read", subject: subject) { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
+    }
+
+    /// One pread(2) at `offset`: the descriptor's own offset does not move.
+    @inline(__always)
+    public func read(
+        into buffer: UnsafeMutableRawBufferPointer, atOffset offset: Int64, subject: String? = nil
+    ) throws(SystemError) -> Int {
+        try syscallRetrying("pread", subject: subject) {
+            Glibc.pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset))
         }
+    }
+
+    /// One write(2): how much of `buffer` went out, which may be less than all of it (a
+    /// signal after part of a blocking write, a pipe, a disk that filled in the middle).
+    @inline(__always)
+    public func write(_ buffer: UnsafeRawBufferPointer, subject: String? = nil) throws(SystemError) -> Int {
+        try syscallRetrying("write", subject: subject) { Glibc.write(rawValue, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Writes all of `buffer`, looping over short writes (blocking descriptors only).
+    /// `written` grows with every write, so that after a failure it says how much went
+    /// out before it.
+    public func writeAll(
+        _ buffer: UnsafeRawBufferPointer, subject: String? = nil, written: inout Int
+    ) throws(SystemError) {
+        var offset = 0
+        defer { written += offset }
+        while offset < buffer.count {
+            offset += try write(UnsafeRawBufferPointer(rebasing: buffer[offset...]), subject: subject)
+        }
+    }
+
+    /// Writes everything, looping over short writes (blocking descriptors only).
+    public func writeAll(_ bytes: some Sequence<UInt8>, subject: String? = nil) throws(SystemError) {
+        let array = Array(bytes)
+        var written = 0
+        let result = array.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try writeAll(raw, subject: subject, written: &written) }
+        }
+        try result.get()
+    }
+
+    /// fstat(2), reduced to what swisor looks at.
+    public func status(subject: String? = nil) throws(SystemError) -> FileStatus {
+        var st = stat()
+        _ = try syscallRetrying("fstat", subject: subject) { fstat(rawValue, &st) }
+        return FileStatus(st)
+    }
+
+    /// ftruncate(2).
+    public func truncate(to size: Int64 = 0, subject: String? = nil) throws(SystemError) {
+        _ = try syscallRetrying("ftruncate", subject: subject) { ftruncate(rawValue, off_t(size)) }
     }
 
     /// The outcome of one read or write on a non-blocking descriptor, without throwing:
@@ -54,24 +102,38 @@ public struct FileDescriptor: Hashable, Sendable {
     }
 
     public func readNonBlocking(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        while true {
-            let n = Glibc.read(rawValue, buffer.baseAddress, buffer.count)
-            if n > 0 { return .done(n) }
-            if n == 0 { return .endOfFile }
-            if errno == EINTR { continue }
-            if errno == EAGAIN { return .wouldBlock }
-            return .failed(SystemError("read", errno: errno))
+        do {
+            let n = try read(into: buffer)
+            return n > 0 ? .done(n) : .endOfFile
+        } catch where error.errno == EAGAIN {
+            return .wouldBlock
+        } catch {
+            return .failed(error)
         }
     }
 
     public func writeNonBlocking(_ buffer: UnsafeRawBufferPointer) -> IOResult {
-        while true {
-            let n = Glibc.write(rawValue, buffer.baseAddress, buffer.count)
-            if n >= 0 { return .done(n) }
-            if errno == EINTR { continue }
-            if errno == EAGAIN { return .wouldBlock }
-            return .failed(SystemError("write", errno: errno))
+        do {
+            return .done(try write(buffer))
+        } catch where error.errno == EAGAIN {
+            return .wouldBlock
+        } catch {
+            return .failed(error)
         }
+    }
+
+    /// Writes one byte to wake a reader up (a self-pipe), ignoring errors: a full
+    /// non-blocking pipe already holds a wake-up, and a closed one has no reader left.
+    public func signalWakeUp() {
+        var byte: UInt8 = 1
+        _ = withUnsafeBytes(of: &byte) { writeNonBlocking($0) }
+    }
+
+    /// Reads and discards what a non-blocking self-pipe holds, up to the point where it
+    /// would block (or ends, or fails: the caller learns what it wants from elsewhere).
+    public func drainWakeUps() {
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        while case .done = withUnsafeMutableBytes(of: &bytes, { readNonBlocking(into: $0) }) {}
     }
 
     /// Asks for a pipe of `bytes` capacity and returns the capacity it has now: the old one
@@ -102,15 +164,12 @@ public struct FileDescriptor: Hashable, Sendable {
     /// Reads a whole (small) file such as /proc/<pid>/stat. Returns nil when the file
     /// cannot be opened: for /proc that means the process is gone, an expected race.
     public static func readSmallFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { _ = Glibc.close(fd) }
+        guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
+        defer { fd.close() }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while out.count < limit {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
+            guard let n = chunk.withUnsafeMutableBytes({ try? fd.read(into: $0) }) else {
                 return out.isEmpty ? nil : out
             }
             if n == 0 { break }

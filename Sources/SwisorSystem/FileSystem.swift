@@ -2,7 +2,33 @@
 import Glibc
 #endif
 
-// Whole files read and written safely: the dump (DumpFile), the units of `startup`.
+// Paths: what a path names, whole files read and written safely (the dump, the units of
+// `startup`), rename, removal. Like FileDescriptor's, these wrappers retry EINTR and
+// throw a `SystemError` naming the call and the path; the daemon and the CLI call no
+// file system function of libc directly.
+
+/// What fstat(2) or stat(2) says about a file, reduced to what swisor looks at.
+public struct FileStatus: Sendable, Equatable {
+    public var size: Int64
+    public var isRegular: Bool
+    public var device: UInt64
+    public var inode: UInt64
+    /// The last modification, in ms since the epoch.
+    public var modifiedMs: Int64
+
+    init(_ st: stat) {
+        size = Int64(st.st_size)
+        isRegular = (st.st_mode & S_IFMT) == S_IFREG
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        modifiedMs = Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+    }
+
+    /// The same file (device and inode), whatever its name now.
+    public func isSameFile(as other: FileStatus) -> Bool {
+        device == other.device && inode == other.inode
+    }
+}
 
 /// What a path names, without following a final symlink.
 public enum PathKind: Sendable, Equatable {
@@ -38,9 +64,9 @@ public enum FileSystem {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let n = try syscallRetrying("read", subject: path) {
-                chunk.withUnsafeMutableBytes { Glibc.read(fd.rawValue, $0.baseAddress, $0.count) }
-            }
+            let n = try chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(SystemError) in try fd.read(into: buffer, subject: path) }
+            }.get()
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
             if out.count > limit { throw SystemError("read", subject: path, errno: EFBIG) }
@@ -51,16 +77,16 @@ public enum FileSystem {
     /// failure leaves no file behind; a file of that name (left by a crashed process of
     /// the same pid) is replaced.
     public static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SystemError) {
-        unlink(path)
+        removeIgnoringErrors(path)
         let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         do throws(SystemError) {
             _ = try syscallRetrying("fchmod", subject: path) { fchmod(fd.rawValue, mode) }
-            try fd.writeAll(bytes)
+            try fd.writeAll(bytes, subject: path)
             _ = try syscallRetrying("fsync", subject: path) { fsync(fd.rawValue) }
             fd.close()
         } catch {
             fd.close()
-            unlink(path)
+            removeIgnoringErrors(path)
             throw error
         }
     }
@@ -75,9 +101,9 @@ public enum FileSystem {
         let temporary = "\(folder)/.\(name).tmp-\(getpid())"
         try writeDurably(bytes, to: temporary, mode: mode)
         do throws(SystemError) {
-            _ = try syscallRetrying("rename", subject: "\(temporary) to \(path)") { rename(temporary, path) }
+            try rename(temporary, to: path)
         } catch {
-            unlink(temporary)
+            removeIgnoringErrors(temporary)
             throw error
         }
         let dir = try FileDescriptor.open(folder, O_RDONLY | O_DIRECTORY)
@@ -87,9 +113,41 @@ public enum FileSystem {
 
     /// Removes a file or symlink; a missing one is not an error.
     public static func remove(_ path: String) throws(SystemError) {
-        if unlink(path) != 0, errno != ENOENT {
-            throw SystemError("unlink", subject: path, errno: errno)
+        do {
+            _ = try syscallRetrying("unlink", subject: path) { unlink(path) }
+        } catch where error.errno == ENOENT {
         }
+    }
+
+    /// Removes a file where a failure changes nothing for the caller: a clean-up after
+    /// another error, a socket or pid file at exit, an old rotated log.
+    public static func removeIgnoringErrors(_ path: String) {
+        _ = try? syscallRetrying("unlink", subject: path) { unlink(path) }
+    }
+
+    /// rename(2): `from` takes the name `to`, replacing what was there. The error names
+    /// both.
+    public static func rename(_ from: String, to: String) throws(SystemError) {
+        _ = try syscallRetrying("rename", subject: "\(from) to \(to)") { Glibc.rename(from, to) }
+    }
+
+    /// stat(2), following symlinks.
+    public static func status(_ path: String) throws(SystemError) -> FileStatus {
+        var st = stat()
+        _ = try syscallRetrying("stat", subject: path) { stat(path, &st) }
+        return FileStatus(st)
+    }
+
+    /// Whether `path` names something (access(2) F_OK, following symlinks).
+    public static func exists(_ path: String) -> Bool {
+        (try? syscallRetrying("access", subject: path) { access(path, F_OK) }) != nil
+    }
+
+    /// The target of a symlink, such as /proc/self/exe.
+    public static func readLink(_ path: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try syscallRetrying("readlink", subject: path) { readlink(path, &buffer, buffer.count - 1) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// mkdir -p for `path`; the folders it creates below the last are mode 0755 and

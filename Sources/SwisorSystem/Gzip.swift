@@ -17,17 +17,18 @@ public enum Gzip {
         let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o640)
         guard let gz = gzdopen(output.rawValue, "wb\(max(1, min(9, level)))") else {
             output.close()
-            unlink(temporary)
+            FileSystem.removeIgnoringErrors(temporary)
             throw SystemError("gzdopen", subject: temporary, errno: ENOMEM)
         }
         // gzclose closes `output` from here on, on every path.
         var buffer = [UInt8](repeating: 0, count: 128 * 1024)
         var failure: SystemError?
         while failure == nil {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(input.rawValue, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = SystemError("read", subject: source, errno: errno)
+            let read = buffer.withUnsafeMutableBytes { chunk in
+                Result { () throws(SystemError) in try input.read(into: chunk, subject: source) }
+            }
+            guard case .success(let n) = read else {
+                if case .failure(let error) = read { failure = error }
                 break
             }
             if n == 0 { break }
@@ -46,10 +47,10 @@ public enum Gzip {
             failure = SystemError("write", subject: temporary, errno: errno == 0 ? EIO : errno)
         }
         if let failure {
-            unlink(temporary)
+            FileSystem.removeIgnoringErrors(temporary)
             throw failure
         }
-        _ = try syscallRetrying("rename", subject: destination) { rename(temporary, destination) }
+        try FileSystem.rename(temporary, to: destination)
         _ = try syscallRetrying("unlink", subject: source) { unlink(source) }
     }
 

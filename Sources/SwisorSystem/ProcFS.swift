@@ -107,15 +107,13 @@ public enum ProcFS {
         var path = "/proc/"
         path += String(pid)
         path += "/stat"
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { Glibc.close(fd) }
+        guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
+        defer { fd.close() }
         return buffer.withUnsafeMutableBufferPointer { buf -> ProcessEntry? in
             var n = 0
             while n < buf.count {
-                let r = Glibc.read(fd, buf.baseAddress! + n, buf.count - n)
-                if r < 0 && errno == EINTR { continue }
-                if r <= 0 { break }
+                guard let r = try? fd.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buf[n...]))),
+                      r > 0 else { break }
                 n += r
             }
             return parseStat(UnsafeBufferPointer(rebasing: buf[0..<n]))

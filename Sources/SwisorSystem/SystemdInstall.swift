@@ -74,9 +74,7 @@ public struct ProgramRun: Sendable {
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(pipe.readEnd.rawValue, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
+            guard let n = chunk.withUnsafeMutableBytes({ try? pipe.readEnd.read(into: $0) }), n > 0 else { break }
             // A chatty program is cut, not allowed to fill memory.
             if output.count < 1 << 20 { output.append(contentsOf: chunk[0..<n]) }
         }

@@ -7,7 +7,20 @@ import SwisorSystem
 /// A failure to report as one line on stderr, with exit status 1.
 struct CLIError: Error, CustomStringConvertible {
     var description: String
-    init(_ message: String) { description = message }
+    /// The daemon's code when the daemon refused the request (docs/protocol.md); nil for
+    /// a failure of the CLI itself. What the CLI does about a refusal is decided on this,
+    /// never on the message, whose words may change.
+    var code: ErrorBody.Code?
+
+    init(_ message: String, code: ErrorBody.Code? = nil) {
+        description = message
+        self.code = code
+    }
+
+    /// The daemon's refusal, as it said it.
+    init(refusal error: ErrorBody?) {
+        self.init(error?.message ?? "the daemon refused the request", code: error?.code)
+    }
 }
 
 /// The CLI's side of the control protocol: one connection, one request, one response.
@@ -23,7 +36,7 @@ enum Client {
             throw CLIError("unreadable answer from the daemon: \(Wire.describe(error))")
         }
         if !response.ok {
-            throw CLIError(response.error?.message ?? "the daemon refused the request")
+            throw CLIError(refusal: response.error)
         }
         return response
     }
@@ -127,9 +140,7 @@ enum Client {
     }
 
     static func selfExecutable() -> String {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        if let path = try? FileSystem.readLink("/proc/self/exe"), !path.isEmpty { return path }
         return CommandLine.arguments[0]
     }
 }

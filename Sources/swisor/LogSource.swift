@@ -25,11 +25,11 @@ final class LogSource {
     private var reader: LogLineReader
     private let printer: LogPrinter
 
-    private var fd: Int32 = -1
-    private var device: dev_t = 0
-    private var inode: ino_t = 0
+    private var fd: FileDescriptor?
+    /// The file `fd` reads (device and inode), to tell when the path names another.
+    private var current: FileStatus?
     /// The next byte of `fd` to read.
-    private var offset: off_t = 0
+    private var offset: Int64 = 0
     /// Holds the start of a line whose `\n` has not been read yet.
     private var lines = LineSplitter()
 
@@ -44,15 +44,15 @@ final class LogSource {
     }
 
     deinit {
-        if fd >= 0 { close(fd) }
+        fd?.close()
     }
 
     // MARK: What is already there
 
     /// The end of the last complete line of the current file (the rest is a line being
     /// written, left to `poll`).
-    private func completeEnd() -> off_t {
-        guard fd >= 0 else { return 0 }
+    private func completeEnd() -> Int64 {
+        guard let fd else { return 0 }
         let size = Self.size(fd)
         return Self.lastNewlineEnd(fd, before: size)
     }
@@ -64,12 +64,12 @@ final class LogSource {
         offset = end
         guard count > 0 else { return [] }
         enum Part {
-            case file(fd: Int32, start: off_t, end: off_t, owned: Bool)
+            case file(fd: FileDescriptor, start: Int64, end: Int64, owned: Bool)
             case lines([[UInt8]])
         }
         var parts: [Part] = []
         var found = 0
-        if fd >= 0 {
+        if let fd {
             let (start, n) = Self.tailStart(fd, end: end, lines: count)
             parts.append(.file(fd: fd, start: start, end: end, owned: false))
             found = n
@@ -79,7 +79,7 @@ final class LogSource {
                 let rpath = directory + rotated.name
                 if rotated.compressed {
                     guard let lines = Self.lastLines(ofCompressed: rpath, count: count - found) else {
-                        if access(rpath, F_OK) == 0 {
+                        if FileSystem.exists(rpath) {
                             notes.add("\(label): \(rpath) cannot be decompressed; older lines are not shown")
                             break
                         }
@@ -88,8 +88,7 @@ final class LogSource {
                     parts.insert(.lines(lines), at: 0)
                     found += lines.count
                 } else {
-                    let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
-                    guard rfd >= 0 else { continue }
+                    guard let rfd = try? FileDescriptor.open(rpath, O_RDONLY) else { continue }
                     let size = Self.size(rfd)
                     let (start, n) = Self.tailStart(rfd, end: size, lines: count - found)
                     parts.insert(.file(fd: rfd, start: start, end: size, owned: true), at: 0)
@@ -106,7 +105,7 @@ final class LogSource {
                 Self.forEachLine(fd, from: start, to: end) { line in
                     printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
                 }
-                if owned { close(fd) }
+                if owned { fd.close() }
             case .lines(let lines):
                 for line in lines {
                     printer.append(reader.read(line), stream: stream, receivedMs: now, to: &out)
@@ -161,17 +160,16 @@ final class LogSource {
             let bound = LogFiles.lastWriteBound(mtimeMs: mtime, rotatedStamp: rotated.stamp, zone: printer.zone)
             if bound < sinceMs { continue }
             if rotated.compressed {
-                if !Gzip.forEachLine(rpath, take) && access(rpath, F_OK) == 0 {
+                if !Gzip.forEachLine(rpath, take) && FileSystem.exists(rpath) {
                     notes.add("\(label): \(rpath) cannot be decompressed; its lines are not shown")
                 }
                 continue
             }
-            let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
-            guard rfd >= 0 else { continue }
+            guard let rfd = try? FileDescriptor.open(rpath, O_RDONLY) else { continue }
             Self.forEachLine(rfd, from: 0, to: Self.size(rfd), take)
-            close(rfd)
+            rfd.close()
         }
-        if fd >= 0, let mtime = Self.mtimeMs(fd: fd), mtime >= sinceMs {
+        if let fd, let mtime = Self.mtimeMs(fd: fd), mtime >= sinceMs {
             Self.forEachLine(fd, from: 0, to: end, take)
         }
         return Array((kept[first...] + kept[..<first]).joined())
@@ -182,27 +180,25 @@ final class LogSource {
     /// Appends to `out` the lines written since the last call; follows rotation and
     /// truncation (see the type's comment).
     func poll(into out: inout [UInt8]) {
-        if fd < 0 {
+        if fd == nil {
             // The file did not exist: when it appears, all of it is new.
             guard openCurrent() else { return }
             offset = 0
             lines.reset()
         }
-        var st = stat()
-        if fstat(fd, &st) == 0, st.st_size < offset {
+        if let status = try? fd?.status(subject: path), status.size < offset {
             // Truncated in place (`swisor flush`): what is there now is new.
             offset = 0
             lines.reset()
         }
         drain(into: &out)
-        var now = stat()
-        guard stat(path, &now) == 0, now.st_ino != inode || now.st_dev != device else { return }
+        guard let now = try? FileSystem.status(path), let current, !now.isSameFile(as: current) else { return }
         // Rotated (or replaced): whatever reached the old file before the new one
         // appeared is read first. A partial line stays: its rest is in the next file.
         drain(into: &out)
         readIntermediates(into: &out)
-        close(fd)
-        fd = -1
+        fd?.close()
+        fd = nil
         if openCurrent() {
             offset = 0
             drain(into: &out)
@@ -226,8 +222,8 @@ final class LogSource {
         // when it is already compressed (a new inode), as the oldest new name.
         var foundReading = false
         fresh.removeAll { rotated in
-            var st = stat()
-            let same = stat(directory + rotated.name, &st) == 0 && st.st_ino == inode && st.st_dev == device
+            guard let current, let status = try? FileSystem.status(directory + rotated.name) else { return false }
+            let same = status.isSameFile(as: current)
             if same { foundReading = true }
             return same
         }
@@ -235,7 +231,7 @@ final class LogSource {
         for rotated in fresh {
             let rpath = directory + rotated.name
             // Compressed since it was listed: the same lines are in its `.gz`.
-            let compressed = rotated.compressed || (access(rpath, F_OK) != 0 && access(rpath + ".gz", F_OK) == 0)
+            let compressed = rotated.compressed || (!FileSystem.exists(rpath) && FileSystem.exists(rpath + ".gz"))
             if compressed {
                 let gzPath = rotated.compressed ? rpath : rpath + ".gz"
                 let now = wallClockMilliseconds()
@@ -244,26 +240,24 @@ final class LogSource {
                 }
                 continue
             }
-            let rfd = open(rpath, O_RDONLY | O_CLOEXEC)
-            guard rfd >= 0 else { continue }
+            guard let rfd = try? FileDescriptor.open(rpath, O_RDONLY) else { continue }
             let saved = (fd, offset)
             fd = rfd
             offset = 0
             drain(into: &out)
-            close(rfd)
+            rfd.close()
             (fd, offset) = saved
         }
     }
 
     private func drain(into out: inout [UInt8]) {
-        guard fd >= 0 else { return }
+        guard let fd else { return }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let now = wallClockMilliseconds()
         while true {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            offset += off_t(n)
+            // A read error ends this poll like the end of the file: the next poll tries again.
+            guard let n = buffer.withUnsafeMutableBytes({ try? fd.read(into: $0, atOffset: offset) }), n > 0 else { break }
+            offset += Int64(n)
             buffer.withUnsafeBytes { consume(UnsafeRawBufferPointer(rebasing: $0[0..<n]), receivedMs: now, into: &out) }
         }
     }
@@ -278,16 +272,13 @@ final class LogSource {
 
     @discardableResult
     private func openCurrent() -> Bool {
-        let opened = open(path, O_RDONLY | O_CLOEXEC)
-        guard opened >= 0 else { return false }
-        var st = stat()
-        guard fstat(opened, &st) == 0 else {
-            close(opened)
+        guard let opened = try? FileDescriptor.open(path, O_RDONLY) else { return false }
+        guard let status = try? opened.status(subject: path) else {
+            opened.close()
             return false
         }
         fd = opened
-        device = st.st_dev
-        inode = st.st_ino
+        current = status
         return true
     }
 
@@ -298,45 +289,37 @@ final class LogSource {
     }
 
     private func rotatedFiles() -> [LogFiles.Rotated] {
-        let dir = directory.isEmpty ? "." : directory
-        guard let handle = opendir(dir) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            names.append(name)
-        }
+        let names = Directory.names(directory.isEmpty ? "." : directory) ?? []
         return LogFiles.rotated(forLog: path, in: names)
     }
 
-    static func size(_ fd: Int32) -> off_t {
-        var st = stat()
-        return fstat(fd, &st) == 0 ? st.st_size : 0
+    static func size(_ fd: FileDescriptor) -> Int64 {
+        (try? fd.status())?.size ?? 0
     }
 
     static func mtimeMs(_ path: String) -> Int64? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+        (try? FileSystem.status(path))?.modifiedMs
     }
 
-    static func mtimeMs(fd: Int32) -> Int64? {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
-        return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
+    static func mtimeMs(fd: FileDescriptor) -> Int64? {
+        (try? fd.status())?.modifiedMs
+    }
+
+    /// One pread of up to `count` bytes at `offset` into `block`; nil on an error.
+    private static func read(_ fd: FileDescriptor, _ block: inout [UInt8], count: Int, at offset: Int64) -> Int? {
+        block.withUnsafeMutableBytes { raw in
+            try? fd.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), atOffset: offset)
+        }
     }
 
     /// The offset just after the last `\n` before `size` (0 when there is none).
-    static func lastNewlineEnd(_ fd: Int32, before size: off_t) -> off_t {
+    static func lastNewlineEnd(_ fd: FileDescriptor, before size: Int64) -> Int64 {
         var block = [UInt8](repeating: 0, count: 64 * 1024)
         var end = size
         while end > 0 {
-            let len = min(off_t(block.count), end)
-            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(len), end - len) }
-            if n <= 0 { return 0 }
-            if let i = block[0..<n].lastIndex(of: 0x0A) { return end - len + off_t(i) + 1 }
+            let len = min(Int64(block.count), end)
+            guard let n = read(fd, &block, count: Int(len), at: end - len), n > 0 else { return 0 }
+            if let i = block[0..<n].lastIndex(of: 0x0A) { return end - len + Int64(i) + 1 }
             end -= len
         }
         return 0
@@ -344,7 +327,7 @@ final class LogSource {
 
     /// Where the last `lines` lines before `end` start, and how many there are (fewer
     /// when the file holds fewer). Bytes after the last `\n` count as a line.
-    static func tailStart(_ fd: Int32, end: off_t, lines: Int) -> (start: off_t, count: Int) {
+    static func tailStart(_ fd: FileDescriptor, end: Int64, lines: Int) -> (start: Int64, count: Int) {
         guard end > 0, lines > 0 else { return (end, 0) }
         var block = [UInt8](repeating: 0, count: 64 * 1024)
         var position = end
@@ -352,14 +335,13 @@ final class LogSource {
         // A last line that ends with `\n`: that `\n` ends it and starts nothing.
         var skipLast = true
         while position > 0 {
-            let len = min(off_t(block.count), position)
+            let len = min(Int64(block.count), position)
             position -= len
-            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(len), position) }
-            if n <= 0 { break }
+            guard let n = read(fd, &block, count: Int(len), at: position), n > 0 else { break }
             for i in stride(from: n - 1, through: 0, by: -1) where block[i] == 0x0A {
-                if skipLast && position + off_t(i) == end - 1 { continue }
+                if skipLast && position + Int64(i) == end - 1 { continue }
                 newlines += 1
-                if newlines == lines { return (position + off_t(i) + 1, lines) }
+                if newlines == lines { return (position + Int64(i) + 1, lines) }
             }
             skipLast = false
         }
@@ -368,16 +350,14 @@ final class LogSource {
 
     /// Calls `body` with each line (without its `\n`) between `start` and `end`; bytes
     /// after the last `\n` are a line too.
-    static func forEachLine(_ fd: Int32, from start: off_t, to end: off_t, _ body: (UnsafeRawBufferPointer) -> Void) {
+    static func forEachLine(_ fd: FileDescriptor, from start: Int64, to end: Int64, _ body: (UnsafeRawBufferPointer) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var lines = LineSplitter()
         var position = start
         while position < end {
-            let want = Int(min(off_t(buffer.count), end - position))
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, position) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            position += off_t(n)
+            let want = Int(min(Int64(buffer.count), end - position))
+            guard let n = read(fd, &buffer, count: want, at: position), n > 0 else { break }
+            position += Int64(n)
             buffer.withUnsafeBytes { lines.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n]), body) }
         }
         lines.finish(body)

@@ -94,6 +94,29 @@ struct LifecycleTests {
         }
     }
 
+    /// `start <name>` with no app of that name: on the daemon's `no_match` (its code, not
+    /// its words) the CLI goes on to a program of that name in PATH; with none, it says
+    /// both on one line.
+    @Test func startOfAnUnknownNameFallsBackToAProgramInPath() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let missing = h.run(["start", "nosuchprogram"], cwd: "/")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains(
+            "no app matches \"nosuchprogram\" (not a name, namespace or id), and no file or program named \"nosuchprogram\" exists"),
+            "\(missing.stderr)")
+        #expect(missing.stderr.split(separator: "\n").count == 1, "one line: \(missing.stderr)")
+
+        let bin = h.home + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: try h.script("swisor-prog", "exec sleep 1000\n"), toPath: bin + "/swisor-prog")
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        try h.must(["start", "swisor-prog"], env: ["PATH": path], cwd: "/")
+        let app = try #require(try h.app("swisor-prog"))
+        #expect(app.isOnline)
+        h.track(app.pid!)
+    }
+
     @Test func adHocScriptWithArguments() throws {
         let h = try Harness()
         defer { h.shutdown() }

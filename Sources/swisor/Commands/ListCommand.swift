@@ -34,7 +34,10 @@ struct ListCommand: ParsableCommand {
             throw CLIError("unreadable answer from the daemon: \(error)")
         }
         guard response["ok"]?.boolValue == true else {
-            throw CLIError(response["error"]?["message"]?.stringValue ?? "the daemon refused the request")
+            let error = response["error"]
+            throw CLIError(
+                error?["message"]?.stringValue ?? "the daemon refused the request",
+                code: error?["code"]?.stringValue.flatMap(ErrorBody.Code.init(rawValue:)))
         }
         let apps = response["apps"]?.arrayValue ?? []
         if json {

@@ -87,8 +87,14 @@ struct StartCommand: ParsableCommand {
                 throw CLIError("with an ecosystem file, set options in the file; only --env and --only apply")
             }
             let path = Home.absolute(target, relativeTo: cwdNow)
-            guard let bytes = FileDescriptor.readSmallFile(path, limit: 16 << 20) else {
-                throw CLIError("\(target): cannot read the file: \(SystemError.describe(errno: errno))")
+            let bytes: [UInt8]
+            do throws(SystemError) {
+                guard let read = try FileSystem.contents(path, limit: 16 << 20) else {
+                    throw SystemError("open", subject: path, errno: ENOENT)
+                }
+                bytes = read
+            } catch {
+                throw CLIError("\(target): cannot read the file: \(SystemError.describe(errno: error.errno))")
             }
             let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? cwdNow
             let eco = try load { (options: inout EcosystemOptions) throws(ConfigError) -> Ecosystem in
@@ -103,14 +109,14 @@ struct StartCommand: ParsableCommand {
         if only != nil || env != nil {
             throw CLIError("--env and --only apply to ecosystem files only")
         }
-        let isFile = access(Home.absolute(target, relativeTo: cwd.map { Home.absolute($0, relativeTo: cwdNow) } ?? cwdNow), F_OK) == 0
+        let isFile = FileSystem.exists(Home.absolute(target, relativeTo: cwd.map { Home.absolute($0, relativeTo: cwdNow) } ?? cwdNow))
         if isFile || target.contains(" ") || target.contains("/") || adHocFlagsGiven {
             return try startScript(cwdNow: cwdNow)
         }
         // A known app, or else a program in PATH.
         do {
             try submit(Request(command: .start, target: target))
-        } catch let e as CLIError where e.description.hasPrefix("no app matches") {
+        } catch let e as CLIError where e.code == .noMatch {
             if (try? Spawner.resolveProgram(target, cwd: cwdNow, path: currentEnvironment()["PATH"])) != nil {
                 return try startScript(cwdNow: cwdNow)
             }
@@ -172,7 +178,7 @@ struct StartCommand: ParsableCommand {
             source: "", directory: "/", baseEnv: currentEnvironment(),
             cpuCount: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
             logDirectory: Home.fromEnvironment().logs,
-            fileExists: { access($0, F_OK) == 0 }
+            fileExists: { FileSystem.exists($0) }
         )
         do {
             let eco = try body(&options)
