@@ -9,8 +9,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // Heap for the event loop's timers (docs/design.md, "Libraries over hand-written
-        // code"). Only the HeapModule product: the other modules are not compiled.
+        // Heap for the event loop's timers, Deque for the log writer's queues and the
+        // CLI's last-lines rings (docs/design.md, "Libraries over hand-written code").
+        // Only these two products: the other modules are not compiled.
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
@@ -41,12 +42,19 @@ let package = Package(
             ]
         ),
         // The supervisor itself, driven by the event loop.
-        .target(name: "SwisorDaemon", dependencies: ["SwisorCore", "SwisorSystem"]),
+        .target(
+            name: "SwisorDaemon",
+            dependencies: [
+                "SwisorCore", "SwisorSystem",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "swisor",
             dependencies: [
                 "SwisorCore", "SwisorSystem", "SwisorDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .testTarget(name: "SwisorCoreTests", dependencies: ["SwisorCore"]),

@@ -13,6 +13,7 @@ public final class Daemon {
     private let log = DaemonLog()
     private let loop: EventLoop
     private let supervisor: Supervisor
+    private var appResourcesReleased = false
     private var server: ControlServer?
     private let startedMono = monotonicMilliseconds()
     private var shuttingDown = false
@@ -148,10 +149,8 @@ public final class Daemon {
 
         loop.run()
 
-        // The apps are stopped: what their pipes still hold reaches the files.
-        supervisor.logs.shutdown()
+        releaseAppResources()
         server?.close()
-        supervisor.containment.shutdown()
         if !socketActivated { FileSystem.removeIgnoringErrors(home.socket) }
         FileSystem.removeIgnoringErrors(home.pidFile)
         log.info("swisor daemon stopped")
@@ -224,6 +223,15 @@ public final class Daemon {
         defer { fd.close() }
         try fd.writeAll("\(getpid())\n".utf8, subject: tmp)
         try FileSystem.rename(tmp, to: home.pidFile)
+    }
+
+    /// The apps are stopped: what their pipes still hold reaches the files, and the
+    /// cgroups the daemon made go. Once, whichever of `kill` and the loop's end comes first.
+    private func releaseAppResources() {
+        guard !appResourcesReleased else { return }
+        appResourcesReleased = true
+        supervisor.logs.shutdown()
+        supervisor.containment.shutdown()
     }
 
     private func shutdown(reason: String, then done: (() -> Void)? = nil) {
@@ -371,6 +379,9 @@ public final class Daemon {
         case .kill:
             let count = supervisor.count
             shutdown(reason: "swisor kill") { [unowned self] in
+                // `kill` answers once nothing of the apps is left: their last lines in
+                // the files and their cgroups removed, not only their processes gone.
+                self.releaseAppResources()
                 reply(Response(messages: ["stopped \(count) app instance(s); daemon exiting"])) {
                     self.loop.stop()
                 }

@@ -1,3 +1,4 @@
+import DequeModule
 import SwisorCore
 import SwisorSystem
 
@@ -27,7 +28,7 @@ final class LogCompressor: @unchecked Sendable {
 
     var report: (@Sendable (Int, String) -> Void)?
     private let lock = ConditionLock()
-    private var jobs: [Job] = []
+    private var jobs = Deque<Job>()
     private var stopping = false
     private let thread = WorkerThread(name: "swisor-gzip")
 

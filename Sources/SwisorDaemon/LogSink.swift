@@ -1,3 +1,4 @@
+import DequeModule
 import SwisorCore
 import SwisorSystem
 
@@ -8,7 +9,7 @@ final class LogSink: @unchecked Sendable {
     let id: Int
 
     // Under LogWriter.lock:
-    var queue: [LogEntry] = []
+    var queue = Deque<LogEntry>()
     var queuedBytes = 0
     var scheduled = false
     var stats = LogStats()

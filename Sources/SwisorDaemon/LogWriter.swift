@@ -1,3 +1,4 @@
+import DequeModule
 import SwisorCore
 import SwisorSystem
 
@@ -29,7 +30,7 @@ final class LogWriter: @unchecked Sendable {
 
     let lock = ConditionLock()
     // Under `lock`:
-    private var ready: [LogSink] = []
+    private var ready = Deque<LogSink>()
     private var waiting: [Int: LogSink] = [:]
     private var totalQueued = 0
     private var stopping = false
@@ -173,7 +174,7 @@ final class LogWriter: @unchecked Sendable {
                 bytes += entry.queuedBytes
                 taken += 1
             }
-            var batch = Array(sink.queue[0..<taken])
+            var batch = Array(sink.queue.prefix(taken))
             sink.queue.removeFirst(taken)
             if sink.queue.isEmpty {
                 sink.scheduled = false

@@ -39,7 +39,7 @@ extension Supervisor {
         guard let fd = inst.notifySocket else { return }
         loop.unregister(fd)
         fd.close()
-        if let path = inst.notifyPath, !path.hasPrefix("@") { unlink(path) }
+        if let path = inst.notifyPath, !path.hasPrefix("@") { FileSystem.removeIgnoringErrors(path) }
         inst.notifySocket = nil
         inst.notifyPath = nil
     }

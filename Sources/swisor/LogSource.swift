@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import DequeModule
 import SwisorCore
 import SwisorSystem
 
@@ -117,18 +118,13 @@ final class LogSource {
 
     /// The last `count` lines of a `.gz` (at least 1), or nil when it cannot be read.
     static func lastLines(ofCompressed path: String, count: Int) -> [[UInt8]]? {
-        var ring: [[UInt8]] = []
-        var first = 0
+        var ring = Deque<[UInt8]>()
         let ok = Gzip.forEachLine(path) { line in
-            if ring.count < count {
-                ring.append(Array(line))
-            } else {
-                ring[first] = Array(line)
-                first = (first + 1) % count
-            }
+            if ring.count == count { ring.removeFirst() }
+            ring.append(Array(line))
         }
         guard ok else { return nil }
-        return Array(ring[first...] + ring[..<first])
+        return Array(ring)
     }
 
     /// The lines at or after `sinceMs` (the last `limit` of them when given): every
@@ -138,8 +134,8 @@ final class LogSource {
         let end = completeEnd()
         offset = end
         var filter = LogSinceFilter(sinceMs: sinceMs)
-        var kept: [[UInt8]] = []
-        var first = 0  // with a limit, `kept` is a ring whose oldest line is at `first`
+        // With a limit, only the last `limit` lines are kept.
+        var kept = Deque<[UInt8]>()
         let now = wallClockMilliseconds()
         func take(_ line: UnsafeRawBufferPointer) {
             let entry = reader.read(line)
@@ -148,11 +144,9 @@ final class LogSource {
             printer.append(entry, stream: stream, receivedMs: now, to: &out)
             if let limit, kept.count == limit {
                 guard limit > 0 else { return }
-                kept[first] = out
-                first = (first + 1) % limit
-            } else {
-                kept.append(out)
+                kept.removeFirst()
             }
+            kept.append(out)
         }
         for rotated in rotatedFiles() {
             let rpath = directory + rotated.name
@@ -172,7 +166,7 @@ final class LogSource {
         if let fd, let mtime = Self.mtimeMs(fd: fd), mtime >= sinceMs {
             Self.forEachLine(fd, from: 0, to: end, take)
         }
-        return Array((kept[first...] + kept[..<first]).joined())
+        return Array(kept.joined())
     }
 
     // MARK: Following
