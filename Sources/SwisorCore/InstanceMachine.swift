@@ -355,7 +355,10 @@ public struct InstanceMachine: Sendable, Equatable {
         }
     }
 
-    public var isDeleted: Bool { phase == .deleted }
+    public var isDeleted: Bool {
+        if case .deleted = phase { return true }
+        return false
+    }
 
     /// A cron tick restarts what runs (or is being stopped), and starts what does not.
     public var isRunning: Bool {
@@ -378,7 +381,7 @@ public struct InstanceMachine: Sendable, Equatable {
     }
 
     /// The schedule may fire: it has one, `stop` did not pause it, not deleted.
-    public var wantsSchedule: Bool { scheduled && !cronPaused && phase != .deleted }
+    public var wantsSchedule: Bool { scheduled && !cronPaused && !isDeleted }
 
     /// Every unit with a stop in progress (the instance's own and side runs).
     public var stoppingUnits: [Int] {
@@ -438,7 +441,7 @@ public struct InstanceMachine: Sendable, Equatable {
         clock = now
         let timersBefore = ownedTimers
         step(event, now: now, &out)
-        if phase == .deleted && sides.isEmpty && !removed {
+        if isDeleted && sides.isEmpty && !removed {
             // Forgotten (logs closed, cgroup gone) before the delete is answered.
             removed = true
             out.late.insert(.remove, at: 0)
@@ -500,7 +503,7 @@ public struct InstanceMachine: Sendable, Equatable {
             policy = RestartPolicy.History()
             out.record("reset", "restart counters set to 0")
         case .cronTick(let trigger):
-            guard phase != .deleted else { return }
+            guard !isDeleted else { return }
             let running = isRunning
             out.record(trigger ? "trigger" : "cron", running ? "restarting the running app" : "starting the app")
             let relaunch: Relaunch = running ? .cron : .cronStart
@@ -546,7 +549,7 @@ public struct InstanceMachine: Sendable, Equatable {
     /// a reload in progress yields, a scheduled restart is dropped, and the processes of
     /// the instance are stopped; what is wanted happens once none is left.
     private mutating func request(_ then: AfterStop, name: String, _ out: inout Output) {
-        guard phase != .deleted else {
+        guard !isDeleted else {
             out.late.append(.answerRequests)
             return
         }

@@ -125,11 +125,14 @@ final class Instance {
     }
 
     func info(detailed: Bool, snapshot: [ProcessEntry], cgroup: String? = nil) -> AppInfo {
+        // One look at the run and the status: `list` builds this for every instance.
+        let run = runs[machine.unit] ?? Run(unit: machine.unit)
+        let shown = machine.display
         var info = AppInfo(
             id: id, name: spec.name, namespace: spec.namespace, instance: index,
-            status: status, statusReason: statusReason, pid: pid, restarts: machine.restarts,
+            status: shown.status, statusReason: shown.reason, pid: run.pid, restarts: machine.restarts,
             unstableRestarts: machine.policy.unstableRuns,
-            uptimeMs: pid != nil ? monotonicMilliseconds() - run.startedMono : nil,
+            uptimeMs: run.pid != nil ? monotonicMilliseconds() - run.startedMono : nil,
             cpu: run.cpu, memory: run.memory, processCount: run.processCount, createdAt: createdAt,
             nextRestartAt: machine.nextRestartAt, lastExit: machine.lastExit
         )

@@ -62,7 +62,7 @@ public final class Supervisor {
         instances.values.filter { !$0.machine.isDeleted }.sorted { $0.id < $1.id }
     }
 
-    var count: Int { visible.count }
+    var count: Int { instances.values.reduce(0) { $0 + ($1.machine.isDeleted ? 0 : 1) } }
 
     func owner(ofUnit unit: Int) -> Instance? { owners[unit] }
 
