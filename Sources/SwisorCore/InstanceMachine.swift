@@ -195,6 +195,9 @@ public struct InstanceMachine: Sendable, Equatable {
     public enum Event: Sendable, Equatable {
         /// A new instance: launched if autostart, else waits.
         case added
+        /// `start` of a file naming a known app: its new options, for what comes next (an
+        /// event like any other, so that timers the new options no longer own are cancelled).
+        case configure(AppSpec, scheduled: Bool)
         case start(Relaunch)
         case stop
         case delete
@@ -285,11 +288,6 @@ public struct InstanceMachine: Sendable, Equatable {
         self.phase = .idle(.stopped(reason: nil))
     }
 
-    /// `start` of a file naming a known app: its new options, for what comes next.
-    public mutating func configure(spec: AppSpec, scheduled: Bool) {
-        self.spec = spec
-        self.scheduled = scheduled
-    }
 
     // MARK: Derived views
 
@@ -490,6 +488,9 @@ public struct InstanceMachine: Sendable, Equatable {
                 phase = .idle(.stopped(reason: reason))
                 out.record("added", reason)
             }
+        case .configure(let newSpec, let isScheduled):
+            spec = newSpec
+            scheduled = isScheduled
         case .start(let relaunch):
             request(.relaunch(relaunch), name: relaunch.rawValue, &out)
         case .stop:
@@ -905,13 +906,12 @@ public struct InstanceMachine: Sendable, Equatable {
                                        then: .retire(report: run.unit, failure: nil), startedMono: old.startedMono)
             out.terminations.append(.terminate(unit: old.unit))
         case .cleaning(var s):
-            // The old run crashed meanwhile: the new one serves instead, and what the old
-            // one left goes on being stopped beside it.
-            out.record("reload", "pid \(run.pid) online; the old run had already ended")
-            s.then = .retire(report: nil, failure: nil)
-            s.mainPID = nil
+            // The old run exited (or its watchdog ended it) meanwhile: the new one serves
+            // instead, and what is left of the old one goes on being stopped beside it;
+            // the reload is answered once that is gone, as when the old run served.
+            out.record("reload", "pid \(run.pid) online; the old run had exited: stopping what is left of it")
+            s.then = .retire(report: run.unit, failure: nil)
             sides[s.unit] = s
-            out.late.append(.reloadFinished(unit: run.unit, failure: nil))
         case .ended:
             out.record("reload", "pid \(run.pid) online; the old run had already ended")
             out.effects.append(.release(unit: oldUnit))

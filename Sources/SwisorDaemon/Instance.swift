@@ -83,11 +83,11 @@ final class Instance {
         self.machine = InstanceMachine(id: id, spec: spec, scheduled: cron != nil)
     }
 
-    /// `start` of a file naming this app: its new options for its next run.
+    /// `start` of a file naming this app: its new options for its next run. The
+    /// machine learns them through its `configure` event.
     func configure(spec: AppSpec) {
         self.spec = spec
         cron = Instance.parseCron(spec)
-        machine.configure(spec: spec, scheduled: cron != nil)
     }
 
     /// The loader validated it; a spec from elsewhere (an older dump) that does not

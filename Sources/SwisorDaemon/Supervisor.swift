@@ -120,6 +120,7 @@ public final class Supervisor {
                 group.enter()
                 if i < spec.instances {
                     inst.configure(spec: spec)
+                    post(.configure(spec, scheduled: inst.cron != nil), to: inst)
                     cancelCron(inst)
                     touched.append(inst.id)
                     request(.start(.manual), on: inst) { group.leave() }
@@ -223,7 +224,11 @@ public final class Supervisor {
 
     /// Skips the rest of every running kill_timeout: SIGKILL now.
     func killRemaining() {
+        // One rescan for all, not one per unit escalated.
+        terminator.deferRescans = true
         for inst in instances.values.sorted(by: { $0.id < $1.id }) { post(.killNow, to: inst) }
+        terminator.deferRescans = false
+        terminator.rescanNow()
     }
 
     /// SIGCHLD: reap every child that exited. Main processes of runs become the
@@ -309,7 +314,8 @@ public final class Supervisor {
         let now = InstanceMachine.Instant(mono: monotonicMilliseconds(), wall: wallClockMilliseconds())
         let actions = inst.machine.handle(event, now: now)
         for action in actions { execute(action, on: inst) }
-        if inst.machine.display != before && !inst.machine.isDeleted { onStatusChange?() }
+        // A deleted instance too: the daemon's STATUS= line must stop counting it.
+        if inst.machine.display != before { onStatusChange?() }
     }
 
     private func execute(_ action: InstanceMachine.Action, on inst: Instance) {
@@ -333,6 +339,9 @@ public final class Supervisor {
         case .killAll(let unit, let note):
             terminator.escalate(unit: unit, note: note)
         case .arm(let timer, let ms):
+            // The machine cancels before it re-arms; a timer of the same key still armed
+            // here would be a bug, and must never fire for the new state.
+            loop.cancel(inst.timers.removeValue(forKey: timer))
             inst.timers[timer] = loop.schedule(afterMilliseconds: ms) { [unowned self, weak inst] in
                 guard let inst else { return }
                 inst.timers[timer] = nil

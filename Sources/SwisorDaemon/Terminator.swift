@@ -24,6 +24,9 @@ final class Terminator {
     private let onEmpty: (Int) -> Void
     private var jobs: [Int: Job] = [:]
     private var rescanTimer: EventLoop.TimerID?
+    /// Escalations leave the rescan to the caller (a second SIGTERM escalates every unit
+    /// at once: one rescan after all of them).
+    var deferRescans = false
 
     /// While a stop runs, the process tree is re-read this often to catch processes
     /// forked after the signal and to see the last ones go.
@@ -62,7 +65,7 @@ final class Terminator {
         if job.instance.runs[unit]?.pid != nil || !containment.members(of: unit).isEmpty {
             job.instance.record("kill", note)
         }
-        rescanNow()
+        if !deferRescans { rescanNow() }
     }
 
     func rescanNow() {

@@ -23,6 +23,9 @@ struct MachineDriver {
     var failNextSpawn: String?
     /// Timers armed twice without a cancel between: a leak.
     var doubleArmed: [InstanceMachine.Timer] = []
+    /// Timers that fired and that the machine ignored: armed and never cancelled when the
+    /// state that owned them was left.
+    var staleFires: [InstanceMachine.Timer] = []
 
     init(_ spec: AppSpec = MachineDriver.spec(), id: Int = 0, scheduled: Bool = false) {
         machine = InstanceMachine(id: id, spec: spec, scheduled: scheduled)
@@ -84,7 +87,8 @@ struct MachineDriver {
             wall += at - mono
             mono = at
             timers[t] = nil
-            send(.timer(t))
+            // Every timer a state owns does something when it fires.
+            if send(.timer(t)).isEmpty { staleFires.append(t) }
         }
         wall += end - mono
         mono = end

@@ -39,14 +39,34 @@ import Testing
         #expect(d.answered == 1)
     }
 
-    @Test func spawnResultsComeAfterEveryOtherActionButReplies() {
-        var m = InstanceMachine(id: 0, spec: MachineDriver.spec(), scheduled: false)
-        let actions = m.handle(.added, now: .init(mono: 0, wall: 0))
-        #expect(actions == [.spawn(unit: 0)])
-        m = InstanceMachine(id: 0, spec: MachineDriver.spec(), scheduled: false)
-        _ = m.handle(.added, now: .init(mono: 0, wall: 0))
-        let more = m.handle(.spawned(unit: 0, pid: 5), now: .init(mono: 0, wall: 0))
-        #expect(more == [.record(event: "start", reason: nil), .answerRequests])
+    @Test func actionsComeInAFixedOrder() {
+        let t0 = InstanceMachine.Instant(mono: 0, wall: 0)
+        // History first, then timers, stops, the spawn, and replies last.
+        var m = InstanceMachine(id: 0, spec: MachineDriver.spec { $0.autostart = false }, scheduled: true)
+        _ = m.handle(.added, now: t0)
+        #expect(m.handle(.cronTick(trigger: false), now: t0) == [
+            .record(event: "cron", reason: "starting the app"), .spawn(unit: 0),
+        ])
+        #expect(m.handle(.spawned(unit: 0, pid: 5), now: t0) == [.record(event: "start", reason: "cron"), .answerRequests])
+        #expect(m.handle(.stop, now: t0) == [
+            .cancelCron, .arm(T(.kill, unit: 0), afterMs: 1600), .terminate(unit: 0),
+        ])
+        _ = m.handle(.mainExited(unit: 0, .init(signal: "SIGINT")), now: t0)
+        #expect(m.handle(.treeEmpty(unit: 0), now: t0) == [
+            .record(event: "stopped", reason: "by request"), .cancel(T(.kill, unit: 0)), .answerRequests,
+        ])
+    }
+
+    @Test func newOptionsCancelTheTimersTheyNoLongerOwn() {
+        var d = MachineDriver(MachineDriver.spec { $0.waitReady = true; $0.listenTimeoutMs = 5000 })
+        d.online()
+        #expect(d.has(.readiness, unit: 0))
+        d.send(.configure(MachineDriver.spec(), scheduled: false))
+        #expect(!d.has(.readiness, unit: 0), "without wait_ready, launching owns no readiness timer")
+        d.send(.configure(MachineDriver.spec { $0.waitReady = true; $0.listenTimeoutMs = 5000 }, scheduled: false))
+        #expect(d.has(.readiness, unit: 0))
+        d.advance(5000)
+        #expect(d.status == .online && d.staleFires.isEmpty && d.doubleArmed.isEmpty)
     }
 
     // MARK: Readiness
@@ -513,6 +533,23 @@ import Testing
         #expect(d.released == [0])
     }
 
+    @Test func aReloadWaitsForWhatIsLeftOfAnOldRunItsWatchdogEnded() {
+        var d = MachineDriver(MachineDriver.spec { $0.watchdogMs = 1000; $0.minUptimeMs = 1500 })
+        d.online()
+        d.send(.reload(unit: 50))
+        d.advance(1000)
+        #expect(d.status == .stopping, "the old run's watchdog ended it")
+        d.advance(500)
+        #expect(d.unit == 50 && d.status == .online)
+        #expect(d.history.last! == ("reload", "pid 102 online; the old run had exited: stopping what is left of it"))
+        #expect(d.reloads.isEmpty, "not answered while the old run's processes live")
+        #expect(d.has(.kill, unit: 0))
+        d.stopCleanly(0)
+        #expect(d.reloads[50] == .some(nil))
+        #expect(d.released == [0])
+        #expect(d.staleFires.isEmpty)
+    }
+
     @Test func anOldRunThatCrashedIsJudgedWhenTheNewOneFails() {
         var d = MachineDriver(MachineDriver.spec { $0.minUptimeMs = 300; $0.restartDelayMs = 500 })
         d.online()
@@ -566,6 +603,7 @@ import Testing
         #expect(d.status == .stopped)
         #expect(d.timers.isEmpty)
         #expect(d.doubleArmed.isEmpty)
+        #expect(d.staleFires.isEmpty, "every timer fired was still owned")
     }
 
     // MARK: What users see
