@@ -120,7 +120,6 @@ public struct InstanceMachine: Sendable, Equatable {
         public var unit: Int
         /// The main process has not been reaped yet.
         public var mainAlive: Bool
-        public var mainPID: Int32?
         /// kill_timeout passed: SIGKILL whatever is left, on every round.
         public var killing = false
         public var then: AfterStop
@@ -577,7 +576,7 @@ public struct InstanceMachine: Sendable, Equatable {
             phase = .stopping(Stopping(unit: l.unit, mainAlive: true, then: then))
             out.terminations.append(.terminate(unit: l.unit))
         case .launching(let r), .online(let r):
-            phase = .stopping(Stopping(unit: r.unit, mainAlive: true, mainPID: r.pid, then: then, startedMono: r.startedMono))
+            phase = .stopping(Stopping(unit: r.unit, mainAlive: true, then: then, startedMono: r.startedMono))
             out.terminations.append(.terminate(unit: r.unit))
         case .stopping(var s):
             // A request during a stop joins it: what happens at its end is the last wish.
@@ -683,7 +682,7 @@ public struct InstanceMachine: Sendable, Equatable {
         guard let run = currentRun else { return }
         out.record("watchdog", why)
         out.effects.append(.warn("\(why): stopping it"))
-        let stopping = Stopping(unit: run.unit, mainAlive: true, mainPID: run.pid,
+        let stopping = Stopping(unit: run.unit, mainAlive: true,
                                 then: .judge(exit: nil, failure: "watchdog"), startedMono: run.startedMono)
         if case .reloading(var r) = phase {
             r.old = .cleaning(stopping)
@@ -710,7 +709,7 @@ public struct InstanceMachine: Sendable, Equatable {
             let exit = exitInfo(how, startedMono: r.startedMono, requested: false, now: now)
             lastExit = exit
             out.record("exit", exit.summary)
-            phase = .stopping(Stopping(unit: u, mainAlive: false, mainPID: r.pid, then: .judge(exit: exit, failure: nil), startedMono: r.startedMono))
+            phase = .stopping(Stopping(unit: u, mainAlive: false, then: .judge(exit: exit, failure: nil), startedMono: r.startedMono))
             out.terminations.append(.terminate(unit: u))
         case .stopping(var s) where s.unit == u:
             let exit = exitInfo(how, startedMono: s.startedMono, requested: s.then.requested, now: now)
@@ -724,7 +723,7 @@ public struct InstanceMachine: Sendable, Equatable {
                 let exit = exitInfo(how, startedMono: run.startedMono, requested: false, now: now)
                 lastExit = exit
                 out.record("exit", exit.summary)
-                r.old = .cleaning(Stopping(unit: u, mainAlive: false, mainPID: run.pid, then: .judge(exit: exit, failure: nil), startedMono: run.startedMono))
+                r.old = .cleaning(Stopping(unit: u, mainAlive: false, then: .judge(exit: exit, failure: nil), startedMono: run.startedMono))
                 phase = .reloading(r)
                 out.terminations.append(.terminate(unit: u))
             } else if case .cleaning(var s) = r.old, s.unit == u {
@@ -902,7 +901,7 @@ public struct InstanceMachine: Sendable, Equatable {
         switch r.old {
         case .serving(let old):
             out.record("reload", "pid \(run.pid) online; stopping the old pid \(old.pid)")
-            sides[old.unit] = Stopping(unit: old.unit, mainAlive: true, mainPID: old.pid,
+            sides[old.unit] = Stopping(unit: old.unit, mainAlive: true,
                                        then: .retire(report: run.unit, failure: nil), startedMono: old.startedMono)
             out.terminations.append(.terminate(unit: old.unit))
         case .cleaning(var s):
@@ -952,7 +951,6 @@ public struct InstanceMachine: Sendable, Equatable {
         side.newRun = true
         if case .launching(let run) = r.new {
             side.mainAlive = true
-            side.mainPID = run.pid
             side.startedMono = run.startedMono
         }
         sides[u] = side
