@@ -17,7 +17,6 @@ final class Instance {
         var unit: Int
         var pid: pid_t?
         var startedMono: Int64 = 0
-        var startedWall: Int64 = 0
         // Accounting, from the last containment snapshot.
         var cpu: Double = 0
         var memory: Int64 = 0

@@ -56,7 +56,6 @@ enum Launcher {
             var run = Instance.Run(unit: unit)
             run.pid = pid
             run.startedMono = monotonicMilliseconds()
-            run.startedWall = wallClockMilliseconds()
             inst.runs[unit] = run
             supervisor.snapshot.invalidate()
             containment.started(unit: unit, pid: pid)

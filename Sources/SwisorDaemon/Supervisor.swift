@@ -64,8 +64,6 @@ public final class Supervisor {
 
     var count: Int { instances.values.reduce(0) { $0 + ($1.machine.isDeleted ? 0 : 1) } }
 
-    func owner(ofUnit unit: Int) -> Instance? { owners[unit] }
-
     // MARK: Requests
 
     func list() -> [AppInfo] {

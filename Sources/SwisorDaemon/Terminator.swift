@@ -40,8 +40,6 @@ final class Terminator {
         self.onEmpty = onEmpty
     }
 
-    var isIdle: Bool { jobs.isEmpty }
-
     func isStopping(_ unit: Int) -> Bool { jobs[unit] != nil }
 
     /// Begins the stop of `unit`'s processes; a unit already being stopped goes on.
