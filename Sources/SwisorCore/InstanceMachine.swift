@@ -196,7 +196,9 @@ public struct InstanceMachine: Sendable, Equatable {
         case added
         /// `start` of a file naming a known app: its new options, for what comes next (an
         /// event like any other, so that timers the new options no longer own are cancelled).
-        case configure(AppSpec, scheduled: Bool)
+        /// Indirect: an AppSpec inline would make every event as large as it (hundreds of
+        /// bytes copied per event, and events are copied on their way to the machine).
+        indirect case configure(AppSpec, scheduled: Bool)
         case start(Relaunch)
         case stop
         case delete
@@ -243,6 +245,9 @@ public struct InstanceMachine: Sendable, Equatable {
         case cancelCron
         /// Deleted, with nothing left beside it: forget the instance.
         case remove
+        /// What `display` shows changed (the daemon keeps systemd's STATUS= line from it,
+        /// and stops showing an instance that is deleted). Always the last action.
+        case statusChanged
     }
 
     /// What users see: `list`'s status and its reason.
@@ -258,7 +263,12 @@ public struct InstanceMachine: Sendable, Equatable {
     // MARK: State
 
     public let id: Int
-    public private(set) var spec: AppSpec
+    /// The app's options. Held in a box: the daemon keeps the machine in a class, and every
+    /// read of it there copies the machine; boxed, the spec is one retain of that copy,
+    /// not one per string and array in it (`list` of 100 apps read the machine ~700
+    /// times: 8% of its cost, bench/results/ab.md).
+    public var spec: AppSpec { specBox.value }
+    private var specBox: SpecBox
     /// Whether the app has a cron schedule (a parsed cron_restart).
     public private(set) var scheduled: Bool
     /// The containment unit of the instance's own run. Its id at first; a reload's new
@@ -281,16 +291,25 @@ public struct InstanceMachine: Sendable, Equatable {
 
     public init(id: Int, spec: AppSpec, scheduled: Bool) {
         self.id = id
-        self.spec = spec
+        self.specBox = SpecBox(spec)
         self.scheduled = scheduled
         self.unit = id
         self.phase = .idle(.stopped(reason: nil))
     }
 
+    /// Immutable, compared by value (the machine is Equatable for its tests).
+    private final class SpecBox: Sendable, Equatable {
+        let value: AppSpec
+        init(_ value: AppSpec) { self.value = value }
+        static func == (a: SpecBox, b: SpecBox) -> Bool { a === b || a.value == b.value }
+    }
 
     // MARK: Derived views
+    //
+    // @inlinable: the daemon reads these on machines it holds in a class, where a call
+    // into this module takes a copy of the machine; inlined, a read loads what it needs.
 
-    public var display: Display {
+    @inlinable public var display: Display {
         switch phase {
         case .idle(.stopped(let r)): return Display(.stopped, r)
         case .idle(.errored(let r)): return Display(.errored, r)
@@ -309,13 +328,13 @@ public struct InstanceMachine: Sendable, Equatable {
     }
 
     /// The wall time of the next automatic restart.
-    public var nextRestartAt: Int64? {
+    @inlinable public var nextRestartAt: Int64? {
         if case .waitingRestart(let w) = phase { return w.atWall }
         return nil
     }
 
     /// The run that serves (pid, since when), if any.
-    public var currentRun: Run? {
+    @inlinable public var currentRun: Run? {
         switch phase {
         case .launching(let r), .online(let r): return r
         case .reloading(let r):
@@ -327,22 +346,22 @@ public struct InstanceMachine: Sendable, Equatable {
 
     /// Online and not being changed: what `reload` can keep serving while it starts a
     /// new run, and what max_memory_restart watches.
-    public var isServing: Bool {
+    @inlinable public var isServing: Bool {
         if case .online = phase { return true }
         return false
     }
 
-    public var isOnline: Bool { display.status == .online }
+    @inlinable public var isOnline: Bool { display.status == .online }
 
     /// The reload's new run, while there is one.
-    public var reloadingUnit: Int? {
+    @inlinable public var reloadingUnit: Int? {
         if case .reloading(let r) = phase { return r.newUnit }
         return nil
     }
 
     /// The unit of a run waiting to say it is ready (a sender that already exited may
     /// only report that): the reload's new run, or the instance's own.
-    public var launchingUnit: Int? {
+    @inlinable public var launchingUnit: Int? {
         switch phase {
         case .launching(let r): return r.unit
         case .reloading(let r):
@@ -352,13 +371,13 @@ public struct InstanceMachine: Sendable, Equatable {
         }
     }
 
-    public var isDeleted: Bool {
+    @inlinable public var isDeleted: Bool {
         if case .deleted = phase { return true }
         return false
     }
 
     /// A cron tick restarts what runs (or is being stopped), and starts what does not.
-    public var isRunning: Bool {
+    @inlinable public var isRunning: Bool {
         switch phase {
         case .starting, .launching, .online, .stopping, .reloading: return true
         case .idle, .waitingRestart, .deleted: return false
@@ -367,7 +386,7 @@ public struct InstanceMachine: Sendable, Equatable {
 
     /// `start <target>` acts on it: nothing runs, or what runs is being stopped for good
     /// (a running instance is left alone).
-    public var needsStart: Bool {
+    @inlinable public var needsStart: Bool {
         switch phase {
         case .idle, .waitingRestart: return true
         case .stopping(let s):
@@ -378,7 +397,7 @@ public struct InstanceMachine: Sendable, Equatable {
     }
 
     /// The schedule may fire: it has one, `stop` did not pause it, not deleted.
-    public var wantsSchedule: Bool { scheduled && !cronPaused && !isDeleted }
+    @inlinable public var wantsSchedule: Bool { scheduled && !cronPaused && !isDeleted }
 
     /// Every unit with a stop in progress (the instance's own and side runs).
     public var stoppingUnits: [Int] {
@@ -392,23 +411,24 @@ public struct InstanceMachine: Sendable, Equatable {
         return units
     }
 
-    /// The timers the state owns, with their length. The only source of arming and
-    /// cancelling: `handle` compares this before and after each event.
-    public var ownedTimers: [Timer: Int64] {
-        var timers: [Timer: Int64] = [:]
+    /// The timers the state owns, with their length, in `timerOrder`. The only source of
+    /// arming and cancelling: `handle` compares this before and after each event. An
+    /// array: it holds one or two timers, and is built twice per event.
+    public var ownedTimers: [(timer: Timer, ms: Int64)] {
+        var timers: [(timer: Timer, ms: Int64)] = []
         func stopTimer(_ s: Stopping) {
-            if !s.killing { timers[Timer(.kill, unit: s.unit)] = Int64(max(0, spec.killTimeoutMs)) }
+            if !s.killing { timers.append((Timer(.kill, unit: s.unit), Int64(max(0, spec.killTimeoutMs)))) }
         }
         func watchdog(_ r: Run) {
-            if let ms = r.watchdogMs { timers[Timer(.watchdog, unit: r.unit)] = Int64(ms) }
+            if let ms = r.watchdogMs { timers.append((Timer(.watchdog, unit: r.unit), Int64(ms))) }
         }
         switch phase {
         case .idle, .starting, .deleted: break
         case .launching(let r):
-            if spec.waitsForReady { timers[Timer(.readiness, unit: r.unit)] = Int64(spec.readyTimeoutMs) }
+            if spec.waitsForReady { timers.append((Timer(.readiness, unit: r.unit), Int64(spec.readyTimeoutMs))) }
         case .online(let r): watchdog(r)
         case .stopping(let s): stopTimer(s)
-        case .waitingRestart(let w): timers[Timer(.restart, unit: unit)] = Int64(w.delayMs)
+        case .waitingRestart(let w): timers.append((Timer(.restart, unit: unit), Int64(w.delayMs)))
         case .reloading(let r):
             switch r.old {
             case .serving(let run): watchdog(run)
@@ -416,10 +436,11 @@ public struct InstanceMachine: Sendable, Equatable {
             case .ended: break
             }
             if case .launching(let run) = r.new {
-                timers[Timer(.readiness, unit: run.unit)] = candidateReadinessMs
+                timers.append((Timer(.readiness, unit: run.unit), candidateReadinessMs))
             }
         }
         for s in sides.values { stopTimer(s) }
+        if timers.count > 1 { timers.sort { Self.timerOrder($0.timer, $1.timer) } }
         return timers
     }
 
@@ -436,6 +457,7 @@ public struct InstanceMachine: Sendable, Equatable {
     public mutating func handle(_ event: Event, now: Instant) -> [Action] {
         var out = Output()
         clock = now
+        let shownBefore = display
         let timersBefore = ownedTimers
         step(event, now: now, &out)
         if isDeleted && sides.isEmpty && !removed {
@@ -444,20 +466,26 @@ public struct InstanceMachine: Sendable, Equatable {
             out.late.insert(.remove, at: 0)
         }
         let timersAfter = ownedTimers
-        var actions = out.effects
-        for t in timersBefore.keys.sorted(by: Self.timerOrder) where timersAfter[t] == nil {
+        func owned(_ t: Timer, in list: [(timer: Timer, ms: Int64)]) -> Bool {
+            list.contains { $0.timer == t }
+        }
+        // Taken, not copied: the timers and the rest are appended to the same storage.
+        var actions: [Action] = []
+        swap(&actions, &out.effects)
+        for (t, _) in timersBefore where !owned(t, in: timersAfter) {
             actions.append(.cancel(t))
         }
-        for t in out.rearm where timersBefore[t] != nil && timersAfter[t] != nil {
+        for t in out.rearmed where owned(t, in: timersBefore) && owned(t, in: timersAfter) {
             actions.append(.cancel(t))
         }
-        for (t, ms) in timersAfter.sorted(by: { Self.timerOrder($0.key, $1.key) })
-        where timersBefore[t] == nil || out.rearm.contains(t) {
+        for (t, ms) in timersAfter where !owned(t, in: timersBefore) || out.rearmed.contains(t) {
             actions.append(.arm(t, afterMs: ms))
         }
-        actions += out.terminations
+        if !out.terminations.isEmpty { actions.append(contentsOf: out.terminations) }
         if let spawn = out.spawn { actions.append(.spawn(unit: spawn)) }
-        return actions + out.late
+        if !out.late.isEmpty { actions.append(contentsOf: out.late) }
+        if display != shownBefore { actions.append(.statusChanged) }
+        return actions
     }
 
     private static func timerOrder(_ a: Timer, _ b: Timer) -> Bool {
@@ -466,9 +494,19 @@ public struct InstanceMachine: Sendable, Equatable {
 
     /// Actions collected while handling one event, assembled in a fixed order.
     private struct Output {
-        var effects: [Action] = []
+        /// Room for what an event usually brings (a record, a timer or two, a stop or a
+        /// spawn, a reply, the status): one allocation per event.
+        var effects: [Action] = {
+            var effects: [Action] = []
+            effects.reserveCapacity(8)
+            return effects
+        }()
         var terminations: [Action] = []
-        var rearm: Set<Timer> = []
+        /// Timers to arm afresh though the state keeps them (a watchdog ping), once each.
+        var rearmed: [Timer] = []
+        mutating func rearm(_ t: Timer) {
+            if !rearmed.contains(t) { rearmed.append(t) }
+        }
         var spawn: Int?
         var late: [Action] = []
 
@@ -488,7 +526,7 @@ public struct InstanceMachine: Sendable, Equatable {
                 out.record("added", reason)
             }
         case .configure(let newSpec, let isScheduled):
-            spec = newSpec
+            specBox = SpecBox(newSpec)
             scheduled = isScheduled
         case .start(let relaunch):
             request(.relaunch(relaunch), name: relaunch.rawValue, &out)
@@ -524,16 +562,16 @@ public struct InstanceMachine: Sendable, Equatable {
         case .treeEmpty(let u):
             treeEmpty(unit: u, now: now, &out)
         case .timer(let t):
-            guard ownedTimers[t] != nil else { return }  // cancelled in the same turn: stale
+            guard ownedTimers.contains(where: { $0.timer == t }) else { return }  // cancelled in the same turn: stale
             timerFired(t, now: now, &out)
         case .ready(let u, let how):
             ready(unit: u, how: how, &out)
         case .watchdogPing(let u):
             switch phase {
             case .online(let r) where r.unit == u && r.watchdogMs != nil:
-                out.rearm.insert(Timer(.watchdog, unit: u))
+                out.rearm(Timer(.watchdog, unit: u))
             case .reloading(let rl):
-                if case .serving(let r) = rl.old, r.unit == u, r.watchdogMs != nil { out.rearm.insert(Timer(.watchdog, unit: u)) }
+                if case .serving(let r) = rl.old, r.unit == u, r.watchdogMs != nil { out.rearm(Timer(.watchdog, unit: u)) }
             default: break
             }
         case .watchdogTrigger(let u):
@@ -661,12 +699,12 @@ public struct InstanceMachine: Sendable, Equatable {
         case .online(var r) where r.unit == u:
             r.watchdogMs = ms
             phase = .online(r)
-            out.rearm.insert(Timer(.watchdog, unit: u))
+            out.rearm(Timer(.watchdog, unit: u))
         case .reloading(var rl):
             if case .serving(var r) = rl.old, r.unit == u {
                 r.watchdogMs = ms
                 rl.old = .serving(r)
-                out.rearm.insert(Timer(.watchdog, unit: u))
+                out.rearm(Timer(.watchdog, unit: u))
             } else if case .launching(var r) = rl.new, r.unit == u {
                 r.watchdogMs = ms
                 rl.new = .launching(r)

@@ -124,16 +124,18 @@ final class Instance {
     }
 
     func info(detailed: Bool, snapshot: [ProcessEntry], cgroup: String? = nil) -> AppInfo {
-        // One look at the run and the status: `list` builds this for every instance.
-        let run = runs[machine.unit] ?? Run(unit: machine.unit)
-        let shown = machine.display
+        // One read of the machine (each read of a class's struct property is a copy of
+        // it): `list` builds this for every instance.
+        let m = machine
+        let run = runs[m.unit] ?? Run(unit: m.unit)
+        let shown = m.display
         var info = AppInfo(
             id: id, name: spec.name, namespace: spec.namespace, instance: index,
-            status: shown.status, statusReason: shown.reason, pid: run.pid, restarts: machine.restarts,
-            unstableRestarts: machine.policy.unstableRuns,
+            status: shown.status, statusReason: shown.reason, pid: run.pid, restarts: m.restarts,
+            unstableRestarts: m.policy.unstableRuns,
             uptimeMs: run.pid != nil ? monotonicMilliseconds() - run.startedMono : nil,
             cpu: run.cpu, memory: run.memory, processCount: run.processCount, createdAt: createdAt,
-            nextRestartAt: machine.nextRestartAt, lastExit: machine.lastExit
+            nextRestartAt: m.nextRestartAt, lastExit: m.lastExit
         )
         info.nextCronAt = nextCronAt
         info.notifyStatus = run.notifyStatus

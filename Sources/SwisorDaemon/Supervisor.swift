@@ -57,12 +57,12 @@ public final class Supervisor {
         self.sampler = Sampler(containment: containment, loop: loop, supervisor: self)
     }
 
-    /// The instances users see (not deleted).
-    var visible: [Instance] {
-        instances.values.filter { !$0.machine.isDeleted }.sorted { $0.id < $1.id }
-    }
+    /// The instances users see, in id order (ids only grow: a new one is appended): each
+    /// until its machine is deleted. `list` and `ping` read this without asking a
+    /// machine per instance, each ask being a copy of it.
+    private(set) var visible: [Instance] = []
 
-    var count: Int { instances.values.reduce(0) { $0 + ($1.machine.isDeleted ? 0 : 1) } }
+    var count: Int { visible.count }
 
     // MARK: Requests
 
@@ -280,6 +280,7 @@ public final class Supervisor {
         }
         let inst = Instance(id: id, spec: spec, index: index, logs: route)
         instances[id] = inst
+        visible.append(inst)
         owners[inst.unit] = inst
         return inst
     }
@@ -290,10 +291,10 @@ public final class Supervisor {
     /// that arrive while another is handled (a reply's callback, a tree found empty at
     /// once) wait their turn.
     func post(_ event: InstanceMachine.Event, to inst: Instance) {
-        pending.append((inst, event))
-        guard !draining else { return }
+        guard !draining else { return pending.append((inst, event)) }
         draining = true
         defer { draining = false }
+        handle(event, on: inst)
         var i = 0
         while i < pending.count {
             let (target, next) = pending[i]
@@ -308,12 +309,8 @@ public final class Supervisor {
     }
 
     private func handle(_ event: InstanceMachine.Event, on inst: Instance) {
-        let before = inst.machine.display
         let now = InstanceMachine.Instant(mono: monotonicMilliseconds(), wall: wallClockMilliseconds())
-        let actions = inst.machine.handle(event, now: now)
-        for action in actions { execute(action, on: inst) }
-        // A deleted instance too: the daemon's STATUS= line must stop counting it.
-        if inst.machine.display != before { onStatusChange?() }
+        for action in inst.machine.handle(event, now: now) { execute(action, on: inst) }
     }
 
     private func execute(_ action: InstanceMachine.Action, on inst: Instance) {
@@ -322,16 +319,13 @@ public final class Supervisor {
             owners[unit] = inst
             // The result is the machine's next event, before any other.
             let result = Launcher.spawn(inst, unit: unit, supervisor: self)
-            let now = InstanceMachine.Instant(mono: monotonicMilliseconds(), wall: wallClockMilliseconds())
-            let before = inst.machine.display
-            let next: InstanceMachine.Event
             switch result {
-            case .success(let pid): next = .spawned(unit: unit, pid: pid)
-            case .failure(let reason): next = .spawnFailed(unit: unit, reason: reason)
+            case .success(let pid):
+                handle(.spawned(unit: unit, pid: pid), on: inst)
+                sampler.ensureRunning()
+            case .failure(let reason):
+                handle(.spawnFailed(unit: unit, reason: reason), on: inst)
             }
-            for action in inst.machine.handle(next, now: now) { execute(action, on: inst) }
-            if inst.machine.display != before { onStatusChange?() }
-            if case .success = result { sampler.ensureRunning() }
         case .terminate(let unit):
             terminator.begin(unit: unit, of: inst)
         case .killAll(let unit, let note):
@@ -380,6 +374,12 @@ public final class Supervisor {
                 containment.release(unit: unit)
             }
             instances[inst.id] = nil
+        case .statusChanged:
+            if inst.machine.isDeleted, let shown = visible.firstIndex(where: { $0 === inst }) {
+                visible.remove(at: shown)
+            }
+            // A deleted instance too: the daemon's STATUS= line must stop counting it.
+            onStatusChange?()
         }
     }
 }

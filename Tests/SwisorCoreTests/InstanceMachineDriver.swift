@@ -10,6 +10,10 @@ struct MachineDriver {
     /// Armed timers and when they are due.
     var timers: [InstanceMachine.Timer: Int64] = [:]
     var actions: [InstanceMachine.Action] = []
+    /// What `display` showed after each event that announced `.statusChanged`, in order.
+    var shown: [InstanceMachine.Display] = []
+    /// Events whose `.statusChanged` was not their last action.
+    var statusNotLast = 0
     var history: [(String, String?)] = []
     var answered = 0
     var reloads: [Int: String?] = [:]
@@ -50,6 +54,10 @@ struct MachineDriver {
     mutating func send(_ event: InstanceMachine.Event) -> [InstanceMachine.Action] {
         let out = machine.handle(event, now: now)
         actions += out
+        if let i = out.firstIndex(of: .statusChanged) {
+            if i != out.count - 1 { statusNotLast += 1 }
+            shown.append(machine.display)
+        }
         for a in out { perform(a) }
         return out
     }
@@ -77,6 +85,7 @@ struct MachineDriver {
         case .release(let unit): released.append(unit)
         case .scheduleCron, .cancelCron: break
         case .remove: removed = true
+        case .statusChanged: break
         }
     }
 

@@ -41,20 +41,39 @@ import Testing
 
     @Test func actionsComeInAFixedOrder() {
         let t0 = InstanceMachine.Instant(mono: 0, wall: 0)
-        // History first, then timers, stops, the spawn, and replies last.
+        // History first, then timers, stops, the spawn, replies, and a change of status last.
         var m = InstanceMachine(id: 0, spec: MachineDriver.spec { $0.autostart = false }, scheduled: true)
-        _ = m.handle(.added, now: t0)
+        #expect(m.handle(.added, now: t0) == [.record(event: "added", reason: "autostart is off: waiting for its first cron run"), .statusChanged])
         #expect(m.handle(.cronTick(trigger: false), now: t0) == [
-            .record(event: "cron", reason: "starting the app"), .spawn(unit: 0),
+            .record(event: "cron", reason: "starting the app"), .spawn(unit: 0), .statusChanged,
         ])
-        #expect(m.handle(.spawned(unit: 0, pid: 5), now: t0) == [.record(event: "start", reason: "cron"), .answerRequests])
+        #expect(m.handle(.spawned(unit: 0, pid: 5), now: t0) == [.record(event: "start", reason: "cron"), .answerRequests, .statusChanged])
         #expect(m.handle(.stop, now: t0) == [
-            .cancelCron, .arm(T(.kill, unit: 0), afterMs: 1600), .terminate(unit: 0),
+            .cancelCron, .arm(T(.kill, unit: 0), afterMs: 1600), .terminate(unit: 0), .statusChanged,
         ])
-        _ = m.handle(.mainExited(unit: 0, .init(signal: "SIGINT")), now: t0)
+        #expect(m.handle(.mainExited(unit: 0, .init(signal: "SIGINT")), now: t0) == [
+            .record(event: "exit", reason: "killed by SIGINT (stop requested)"),
+        ], "still stopping: no change shown")
         #expect(m.handle(.treeEmpty(unit: 0), now: t0) == [
-            .record(event: "stopped", reason: "by request"), .cancel(T(.kill, unit: 0)), .answerRequests,
+            .record(event: "stopped", reason: "by request"), .cancel(T(.kill, unit: 0)), .answerRequests, .statusChanged,
         ])
+    }
+
+    @Test func eachChangeOfWhatUsersSeeIsAnnouncedOnceAndLast() {
+        var d = MachineDriver(MachineDriver.spec { $0.restartDelayMs = 2000 })
+        d.online()
+        d.advance(5000)
+        d.exit(0, code: 3)
+        d.empty(0)
+        d.advance(2000)
+        d.send(.watchdogPing(unit: d.unit))
+        d.send(.stop)
+        d.stopCleanly(d.unit)
+        d.send(.delete)
+        #expect(d.shown.map(\.status) == [.launching, .online, .stopping, .waitingRestart, .launching, .online, .stopping, .stopped, .stopped])
+        #expect(d.shown.last == M.Display(.stopped, "deleted"))
+        #expect(d.statusNotLast == 0)
+        #expect(d.actions.filter { $0 == .statusChanged }.count == d.shown.count, "once per event at most")
     }
 
     @Test func newOptionsCancelTheTimersTheyNoLongerOwn() {
