@@ -23,6 +23,8 @@ deps:
 	@missing=""; \
 	pkg-config --exists libsystemd 2>/dev/null || missing="$$missing libsystemd-dev pkg-config"; \
 	pkg-config --exists zlib 2>/dev/null || missing="$$missing zlib1g-dev pkg-config"; \
+	pkg-config --exists yaml-0.1 2>/dev/null || missing="$$missing libyaml-dev pkg-config"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v setpriv >/dev/null 2>&1 || missing="$$missing util-linux"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \

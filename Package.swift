@@ -31,8 +31,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // Pure core: ecosystem model and validation, policy, protocol. No syscalls.
-        .target(name: "SwisorCore"),
+        // libyaml, for YAML ecosystem files: its event parser only (docs/design.md,
+        // "YAML ecosystem files": Yams would bring Foundation, ~5 ms on every CLI start).
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // Pure core: ecosystem model and validation, policy, protocol. No syscalls
+        // (libyaml parses from memory: no syscalls either).
+        .target(name: "SwisorCore", dependencies: ["CLibYAML"]),
         // Linux layer: file descriptors, event loop, spawn, /proc, sockets, containment.
         .target(
             name: "SwisorSystem",

@@ -57,11 +57,12 @@ public struct Ecosystem: Sendable, Equatable {
         self.warnings = warnings
     }
 
-    /// Parses the file's bytes as JSON, then loads it.
-    public static func load(bytes: [UInt8], options: EcosystemOptions) throws(ConfigError) -> Ecosystem {
+    /// Parses the file's bytes as JSON (or YAML), then loads it. A JavaScript file is
+    /// evaluated by the CLI first (node prints its exports as JSON): pass `.json` then.
+    public static func load(bytes: [UInt8], format: EcosystemFormat = .json, options: EcosystemOptions) throws(ConfigError) -> Ecosystem {
         let json: JSON
         do throws(JSONSyntaxError) {
-            json = try JSON.parse(bytes)
+            json = format == .yaml ? try YAML.parse(bytes) : try JSON.parse(bytes)
         } catch {
             throw ConfigError(file: options.source, path: "", message: error.description)
         }

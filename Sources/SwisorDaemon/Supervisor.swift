@@ -247,19 +247,44 @@ public final class Supervisor {
             case .signaled(let p, let s): (pid, code, sig) = (p, nil, s)
             }
             guard let (inst, unit) = byPID[pid] else { continue }
-            // The OOM killer sends SIGKILL; a kill counted in the run's own cgroup that no
-            // sampler tick has attributed to another process yet is this one.
-            var oom = false
-            if sig == SIGKILL, let kills = containment.oomKills(unit), kills > (inst.runs[unit]?.oomSeen ?? 0) {
-                inst.runs[unit]?.oomSeen = kills
-                oom = true
-            }
             inst.runs[unit]?.pid = nil
             containment.mainExited(unit: unit)
-            let how = InstanceMachine.MainExit(code: code, signal: sig.map { Signal(number: $0)?.name ?? "signal \($0)" }, oom: oom)
-            post(.mainExited(unit: unit, how), to: inst)
+            let signal = sig.map { Signal(number: $0)?.name ?? "signal \($0)" }
+            if sig == SIGKILL, !terminator.isStopping(unit) {
+                // A SIGKILL swisor did not send: perhaps the OOM killer's.
+                judgeKill(unit: unit, of: inst, code: code, signal: signal, checksLeft: Supervisor.oomChecks)
+            } else {
+                post(.mainExited(unit: unit, InstanceMachine.MainExit(code: code, signal: signal, oom: false)), to: inst)
+            }
         }
         terminator.mainReaped()
+    }
+
+    /// How often, 10 ms apart, an unexplained SIGKILL is checked against the OOM count.
+    static let oomChecks = 10
+
+    /// The OOM killer sends SIGKILL, and a kill counted in the run's own cgroup that no
+    /// sampler tick has attributed to another process yet is this one. The kernel counts
+    /// the kill only after it has sent the signal (and signalled every other process
+    /// sharing the memory): on a loaded machine the victim can be reaped first. So an
+    /// unexplained SIGKILL is reported once the count has risen, or after 100 ms without.
+    /// Nothing else waits on it: no stop of the run is in progress, and a stop asked
+    /// meanwhile waits for the main process's exit like any other.
+    private func judgeKill(unit: Int, of inst: Instance, code: Int32?, signal: String?, checksLeft: Int) {
+        var oom = false
+        if let kills = containment.oomKills(unit) {
+            if kills > (inst.runs[unit]?.oomSeen ?? 0) {
+                inst.runs[unit]?.oomSeen = kills
+                oom = true
+            } else if checksLeft > 0 {
+                _ = loop.schedule(afterMilliseconds: 10) { [weak self, weak inst] in
+                    guard let self, let inst else { return }
+                    self.judgeKill(unit: unit, of: inst, code: code, signal: signal, checksLeft: checksLeft - 1)
+                }
+                return
+            }
+        }
+        post(.mainExited(unit: unit, InstanceMachine.MainExit(code: code, signal: signal, oom: oom)), to: inst)
     }
 
     /// The process tree as the containment sees it, shared by stops, readiness checks,

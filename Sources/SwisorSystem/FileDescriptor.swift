@@ -156,6 +156,17 @@ public struct FileDescriptor: Hashable, Sendable {
         return n >= 0 ? Int(n) : nil
     }
 
+    /// One poll(2) over `fds`, waiting at most `timeoutMs` (-1: no limit); the number of
+    /// descriptors with events. An interrupted poll is asked again with the same limit:
+    /// callers that keep a deadline recompute it on their next turn.
+    @discardableResult
+    public static func poll(_ fds: inout [pollfd], timeoutMs: Int32) throws(SystemError) -> Int {
+        let count = nfds_t(fds.count)
+        return Int(try fds.withUnsafeMutableBufferPointer { (buffer) throws(SystemError) -> Int32 in
+            try syscallRetrying("poll") { Glibc.poll(buffer.baseAddress, count, timeoutMs) }
+        })
+    }
+
     public func setNonBlocking() throws(SystemError) {
         let flags = try syscallRetrying("fcntl") { fcntl(rawValue, F_GETFL) }
         _ = try syscallRetrying("fcntl") { fcntl(rawValue, F_SETFL, flags | O_NONBLOCK) }

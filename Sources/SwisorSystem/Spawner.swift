@@ -136,6 +136,15 @@ public enum ProcessControl {
         case signaled(pid: pid_t, signal: Int32)
     }
 
+    /// Waits for the child `pid` to end and returns its exit code, or 128 + the signal
+    /// that ended it (-1 when it cannot be waited for: not a child, already reaped).
+    public static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        guard (try? syscallRetrying("waitpid", { waitpid(pid, &status, 0) })) != nil else { return -1 }
+        // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+
     /// Reaps every child that has exited, of any kind (apps, and orphans adopted as
     /// subreaper), without blocking.
     public static func reapAll() -> [Reaped] {

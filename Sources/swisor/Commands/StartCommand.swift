@@ -10,9 +10,13 @@ struct StartCommand: ParsableCommand {
         commandName: "start",
         abstract: "Start the apps of an ecosystem file, a script, or known apps by target.",
         discussion: """
-        swisor start ecosystem.json [--env production] [--only api,worker]
-            Starts the file's apps; apps already known by name are restarted with the
-            file's options. Nothing starts if the file has an error.
+        swisor start ecosystem.config.js [--env production] [--only api,worker]
+            Starts the file's apps (.json, .yml/.yaml, or JavaScript: *.config.js/.cjs/.mjs
+            and ecosystem*.js, evaluated by node as PM2 does); apps already known by name
+            are restarted with the file's options. Nothing starts if the file has an error.
+        swisor start
+            The first of ecosystem.config.js, .cjs, .mjs, ecosystem.json, .yml, .yaml in
+            the current directory.
         swisor start worker.py --name worker -- --queue jobs
             Starts a script (interpreter chosen by extension) or a program in PATH;
             words after `--` are its arguments. A command with spaces runs through /bin/sh.
@@ -21,8 +25,8 @@ struct StartCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "An ecosystem file (.json), a script or program, or a known app (all, name, namespace, id).")
-    var target: String
+    @Argument(help: "An ecosystem file (.json, .yml, .yaml, *.config.js/.cjs/.mjs), a script or program, or a known app (all, name, namespace, id). Default: ecosystem.config.js (or another ecosystem file) in the current directory.")
+    var target: String?
 
     @Option(help: "App name (default: the script's base name without extension).") var name: String?
     @Option(help: "Namespace of the app (default: default).") var namespace: String?
@@ -77,57 +81,73 @@ struct StartCommand: ParsableCommand {
     }
 
     func run() throws {
-        let home = Home.fromEnvironment()
         let cwdNow = Home.currentDirectory()
-        if target.hasSuffix(".config.js") || target.hasSuffix(".config.cjs") || target.hasSuffix(".config.mjs") {
-            throw CLIError("\(target): JavaScript ecosystem files are not read by swisor; convert it once to JSON with: node -e 'console.log(JSON.stringify(require(\"./\(target)\"), null, 2))' > ecosystem.json")
-        }
-        if target.hasSuffix(".json") {
-            if adHocFlagsGiven {
-                throw CLIError("with an ecosystem file, set options in the file; only --env and --only apply")
-            }
-            let path = Home.absolute(target, relativeTo: cwdNow)
-            let bytes: [UInt8]
-            do throws(SystemError) {
-                guard let read = try FileSystem.contents(path, limit: 16 << 20) else {
-                    throw SystemError("open", subject: path, errno: ENOENT)
-                }
-                bytes = read
-            } catch {
-                throw CLIError("\(target): cannot read the file: \(SystemError.describe(errno: error.errno))")
-            }
-            let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? cwdNow
-            let eco = try load { (options: inout EcosystemOptions) throws(ConfigError) -> Ecosystem in
-                options.source = target
-                options.directory = dir
-                options.envName = env
-                options.only = only.map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
-                return try Ecosystem.load(bytes: bytes, options: options)
-            }
-            return try submit(Request(command: .start, apps: eco.apps))
+        guard let target = try target ?? defaultFile(in: cwdNow) else { return }
+        if let format = EcosystemFormat.of(target) {
+            return try startFile(target, format: format, cwdNow: cwdNow)
         }
         if only != nil || env != nil {
             throw CLIError("--env and --only apply to ecosystem files only")
         }
         let isFile = FileSystem.exists(Home.absolute(target, relativeTo: cwd.map { Home.absolute($0, relativeTo: cwdNow) } ?? cwdNow))
         if isFile || target.contains(" ") || target.contains("/") || adHocFlagsGiven {
-            return try startScript(cwdNow: cwdNow)
+            return try startScript(target, cwdNow: cwdNow)
         }
         // A known app, or else a program in PATH.
         do {
             try submit(Request(command: .start, target: target))
         } catch let e as CLIError where e.code == .noMatch {
             if (try? Spawner.resolveProgram(target, cwd: cwdNow, path: currentEnvironment()["PATH"])) != nil {
-                return try startScript(cwdNow: cwdNow)
+                return try startScript(target, cwdNow: cwdNow)
             }
             throw CLIError("\(e.description), and no file or program named \"\(target)\" exists")
         }
-        _ = home
+    }
+
+    /// `swisor start` alone: PM2 reads ecosystem.config.js; the other forms follow.
+    private func defaultFile(in cwd: String) throws -> String? {
+        if let found = EcosystemFormat.defaultFiles.first(where: { FileSystem.exists(Home.absolute($0, relativeTo: cwd)) }) {
+            return found
+        }
+        throw CLIError("no target given, and no ecosystem file here (\(cwd)): looked for \(EcosystemFormat.defaultFiles.joined(separator: ", "))")
+    }
+
+    /// An ecosystem file: read (JavaScript: evaluated by node) in the CLI, loaded, and
+    /// its apps sent to the daemon; nothing is sent when anything in it is wrong.
+    private func startFile(_ target: String, format: EcosystemFormat, cwdNow: String) throws {
+        if adHocFlagsGiven {
+            throw CLIError("with an ecosystem file, set options in the file; only --env and --only apply")
+        }
+        let path = Home.absolute(target, relativeTo: cwdNow)
+        let bytes: [UInt8]
+        do throws(SystemError) {
+            guard let read = try FileSystem.contents(path, limit: 16 << 20) else {
+                throw SystemError("open", subject: path, errno: ENOENT)
+            }
+            bytes = read
+        } catch {
+            throw CLIError("\(target): cannot read the file: \(SystemError.describe(errno: error.errno))")
+        }
+        let json: [UInt8]
+        if case .javascript = format {
+            json = try JavaScriptEcosystem.evaluate(path: path, source: target, cwd: cwdNow, environment: currentEnvironment())
+        } else {
+            json = bytes
+        }
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? cwdNow
+        let eco = try load { (options: inout EcosystemOptions) throws(ConfigError) -> Ecosystem in
+            options.source = target
+            options.directory = dir
+            options.envName = env
+            options.only = only.map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
+            return try Ecosystem.load(bytes: json, format: format == .yaml ? .yaml : .json, options: options)
+        }
+        try submit(Request(command: .start, apps: eco.apps))
     }
 
     /// `swisor start <script> [flags] -- args`: the flags become an app object that goes
     /// through the same loader as a file, so the rules and messages are the same.
-    private func startScript(cwdNow: String) throws {
+    private func startScript(_ target: String, cwdNow: String) throws {
         var app: [(key: String, value: JSON)] = [("script", .string(target))]
         func put(_ key: String, _ value: String?) { if let value { app.append((key, .string(value))) } }
         put("name", name)
