@@ -201,6 +201,16 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public static let defaultListenTimeoutMs = 3000
     /// A watchdog shorter than this would fire on an ordinary scheduling hiccup.
     public static let minimumWatchdogMs = 100
+    /// The longest duration any option may have: 366 days. Longer waits are what cron
+    /// schedules are for, and this bound keeps every sum the daemon makes with one (a
+    /// deadline on the monotonic clock, a wall time shown, WATCHDOG_USEC in microseconds)
+    /// far from overflowing (docs/semantics.md, "Limits").
+    public static let maximumDurationMs = 366 * 86_400_000
+    /// More instances than this is taken for a typo (`10000` for `10`), not a plan.
+    public static let maximumInstances = 1024
+    /// The largest memory size an option may have: 1 PiB, far above any machine, and
+    /// far below what a byte count in 64 bits can hold.
+    public static let maximumMemoryBytes: UInt64 = 1 << 50
 
     /// The argv the daemon execs (argv[0] is looked up in PATH when it has no slash).
     public var argv: [String] {

@@ -1,7 +1,10 @@
 extension AppSpec {
     /// Why this app cannot be run as it is, or nil. The ecosystem loader only builds
     /// valid specs; this checks one that comes from elsewhere (a saved dump, edited by
-    /// hand or written by another version) before anything runs. The message names the
+    /// hand or written by another version; a `start` request from any client, which the
+    /// daemon checks before anything changes) before anything runs. The bounds are the
+    /// loader's (docs/semantics.md, "Limits"), so nothing the daemon computes from an
+    /// accepted spec can overflow. The message names the
     /// field as the dump does (`cwd: expected an absolute path, found "srv/web"`).
     public var problem: String? {
         if let reason = AppName.validate(name) { return "name: \(reason)" }
@@ -23,7 +26,9 @@ extension AppSpec {
             }
             if value.utf8.contains(0) { return "env.\(key): a value cannot contain a NUL character" }
         }
-        if instances < 1 { return "instances: expected 1 or more, found \(instances)" }
+        if instances < 1 || instances > AppSpec.maximumInstances {
+            return "instances: expected 1 to \(AppSpec.maximumInstances), found \(instances)"
+        }
         if let reason = EcosystemAppReader.invalidVariableName(instanceVar) { return "instance_var: \(reason)" }
         let durations: [(String, Int)] = [
             ("kill_timeout_ms", killTimeoutMs), ("min_uptime_ms", minUptimeMs),
@@ -31,6 +36,39 @@ extension AppSpec {
         ]
         for (field, value) in durations where value < 0 {
             return "\(field): expected a non-negative integer, found \(value)"
+        }
+        let bounded: [(String, Int?)] = [
+            ("kill_timeout_ms", killTimeoutMs), ("min_uptime_ms", minUptimeMs), ("restart_delay_ms", restartDelayMs),
+            ("exp_backoff_restart_delay_ms", expBackoffRestartDelayMs), ("exp_backoff_max_delay_ms", expBackoffMaxDelayMs),
+            ("listen_timeout_ms", listenTimeoutMs), ("watchdog_ms", watchdogMs),
+        ]
+        for case (let field, let value?) in bounded where value > AppSpec.maximumDurationMs {
+            return "\(field): expected at most \(AppSpec.maximumDurationMs) (366 days), found \(value)"
+        }
+        let sizes: [(String, UInt64?)] = [
+            ("max_memory_restart_bytes", maxMemoryRestartBytes), ("memory_max_bytes", memoryMaxBytes),
+            ("memory_high_bytes", memoryHighBytes), ("log_max_size_bytes", logMaxSizeBytes),
+        ]
+        for case (let field, let value?) in sizes where value > AppSpec.maximumMemoryBytes {
+            return "\(field): expected at most \(AppSpec.maximumMemoryBytes) (1 PiB), found \(value)"
+        }
+        if let m = memoryMaxBytes, m < ResourceLimits.minimumMemoryBytes {
+            return "memory_max_bytes: expected at least \(ResourceLimits.minimumMemoryBytes), found \(m)"
+        }
+        if let m = memoryHighBytes, m < ResourceLimits.minimumMemoryBytes {
+            return "memory_high_bytes: expected at least \(ResourceLimits.minimumMemoryBytes), found \(m)"
+        }
+        if let t = tasksMax, t < 1 || t > Int(Int32.max) {
+            return "tasks_max: expected 1 to \(Int32.max), found \(t)"
+        }
+        if let q = cpuQuotaPercent, q < 1 || q > ResourceLimits.maximumCPUQuotaPercent {
+            return "cpu_quota_percent: expected 1 to \(ResourceLimits.maximumCPUQuotaPercent), found \(q)"
+        }
+        if let r = logRetain, r < 1 || r > Int(Int32.max) {
+            return "log_retain: expected 1 to \(Int32.max), found \(r)"
+        }
+        if let s = logMaxSizeBytes, s < LogSettings.minimumMaxSize {
+            return "log_max_size_bytes: expected at least \(LogSettings.minimumMaxSize), found \(s)"
         }
         if let backoff = expBackoffRestartDelayMs, backoff <= 0 {
             return "exp_backoff_restart_delay_ms: expected a positive integer or null, found \(backoff)"

@@ -31,8 +31,7 @@ struct EcosystemAppReader {
         ".ts": "bun", ".tsx": "bun", ".coffee": "coffee", ".ls": "lsc",
     ]
 
-    /// More instances than this is taken for a typo (`10000` for `10`), not a plan.
-    static let maxInstances = 1024
+    static let maxInstances = AppSpec.maximumInstances
 
     mutating func read() throws(ConfigError) -> AppSpec {
         try sortKeys()
@@ -166,6 +165,7 @@ struct EcosystemAppReader {
             guard let bytes = Units.parseMemorySize(value), bytes > 0 else {
                 throw error(member(key), "expected a positive memory size (\(Units.memorySizeForms)), found \(value.brief)")
             }
+            try checkSize(key, value, bytes)
             maxMemory = bytes
         }
         let limits = try readLimits()
@@ -229,14 +229,18 @@ struct EcosystemAppReader {
         guard let (key, value) = given["watchdog_sec"] else { return nil }
         let ms: Int?
         switch value {
-        case .int(let seconds) where seconds >= 0 && seconds <= 86_400 * 365: ms = Int(seconds) * 1000
-        case .double(let seconds) where seconds >= 0 && seconds <= 86_400 * 365: ms = Int((seconds * 1000).rounded())
+        // Seconds far beyond the bound (checked below) are kept from overflowing here.
+        case .int(let seconds) where seconds >= 0 && seconds <= 1 << 40: ms = Int(seconds) * 1000
+        case .double(let seconds) where seconds >= 0 && seconds <= 0x1p40: ms = Int((seconds * 1000).rounded())
+        case .int(let seconds) where seconds > 1 << 40: ms = Int.max
+        case .double(let seconds) where seconds > 0x1p40: ms = Int.max
         case .string(let text): ms = Units.parseDuration(text)
         default: ms = nil
         }
         guard let ms, ms >= 0 else {
             throw error(member(key), "expected seconds (a number such as 30) or a duration such as \"30s\", found \(value.brief)")
         }
+        try checkDuration(key, value, ms)
         if ms > 0 && ms < AppSpec.minimumWatchdogMs {
             throw error(member(key), "expected at least \(AppSpec.minimumWatchdogMs) ms, found \(value.brief)")
         }
@@ -313,6 +317,7 @@ struct EcosystemAppReader {
             guard let bytes = Units.parseMemorySize(value), bytes >= ResourceLimits.minimumMemoryBytes else {
                 throw error(member(key), "expected a memory size of at least 1M (\(Units.memorySizeForms)), found \(value.brief)")
             }
+            try checkSize(key, value, bytes)
             return bytes
         }
         limits.memoryMaxBytes = try size("memory_max")
@@ -362,6 +367,7 @@ struct EcosystemAppReader {
             guard let bytes = Units.parseMemorySize(value), bytes >= LogSettings.minimumMaxSize else {
                 throw error(member(key), "expected a size of at least 1K (\(Units.memorySizeForms)), found \(value.brief)")
             }
+            try checkSize(key, value, bytes)
             maxSize = bytes
         }
         var retain: Int?
@@ -686,7 +692,22 @@ struct EcosystemAppReader {
         guard let ms = Units.parseDuration(value) else {
             throw error(member(key), "expected a duration (\(Units.durationForms)), found \(value.brief)")
         }
+        try checkDuration(key, value, ms)
         return ms
+    }
+
+    /// docs/semantics.md, "Limits": no duration beyond 366 days.
+    private func checkDuration(_ key: String, _ value: JSON, _ ms: Int) throws(ConfigError) {
+        if ms > AppSpec.maximumDurationMs {
+            throw error(member(key), "expected at most 366 days (\(AppSpec.maximumDurationMs) ms), found \(value.brief)")
+        }
+    }
+
+    /// docs/semantics.md, "Limits": no size beyond 1 PiB.
+    private func checkSize(_ key: String, _ value: JSON, _ bytes: UInt64) throws(ConfigError) {
+        if bytes > AppSpec.maximumMemoryBytes {
+            throw error(member(key), "expected at most 1P (\(AppSpec.maximumMemoryBytes) bytes), found \(value.brief)")
+        }
     }
 
     private func integer(_ key: String, _ value: JSON, in range: ClosedRange<Int64>, expected: String) throws(ConfigError) -> Int {

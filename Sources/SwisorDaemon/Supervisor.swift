@@ -97,8 +97,15 @@ public final class Supervisor {
             if !seen.insert(spec.name).inserted {
                 return completion(.failure(.invalidApp, "app \"\(spec.name)\" is listed twice"))
             }
-            if spec.instances < 1 || spec.argv.isEmpty || !spec.cwd.hasPrefix("/") {
+            if spec.argv.isEmpty {
                 return completion(.failure(.invalidApp, "app \"\(spec.name)\": incomplete specification"))
+            }
+            // The loader's rules and bounds, checked again here: a request may come from
+            // any client of the socket, not only from this version's CLI, and a value out
+            // of bounds (a duration near 2^63 ms, 2^62 instances) must be refused before
+            // it reaches arithmetic or an allocation (docs/semantics.md, "Limits").
+            if let problem = spec.problem {
+                return completion(.failure(.invalidApp, "app \"\(spec.name)\": \(problem)"))
             }
             // A limit the host cannot enforce is an error before anything starts, never
             // a silent no-op.

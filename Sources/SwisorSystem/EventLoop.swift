@@ -82,7 +82,10 @@ public final class EventLoop {
     public func schedule(afterMilliseconds delay: Int64, _ action: @escaping () -> Void) -> TimerID {
         let token = nextToken
         nextToken += 1
-        timers.insert(TimerEntry(deadline: monotonicMilliseconds() + max(0, delay), token: token))
+        // Saturating: a deadline past the end of the clock is "never", not a trap. The
+        // options are bounded (366 days); this keeps any other caller safe too.
+        let (deadline, overflow) = monotonicMilliseconds().addingReportingOverflow(max(0, delay))
+        timers.insert(TimerEntry(deadline: overflow ? .max : deadline, token: token))
         timerActions[token] = action
         return TimerID(raw: token)
     }

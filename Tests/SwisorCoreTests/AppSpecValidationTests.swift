@@ -29,7 +29,7 @@ import Testing
         #expect(problem { $0.cwd = "srv/web" } == "cwd: expected an absolute path, found \"srv/web\"")
         #expect(problem { $0.env = ["A=B": "x"] }?.hasPrefix("env: \"A=B\": ") == true)
         #expect(problem { $0.env = ["A": "x\u{0}"] } == "env.A: a value cannot contain a NUL character")
-        #expect(problem { $0.instances = 0 } == "instances: expected 1 or more, found 0")
+        #expect(problem { $0.instances = 0 } == "instances: expected 1 to 1024, found 0")
         #expect(problem { $0.instanceVar = "" }?.hasPrefix("instance_var: ") == true)
         #expect(problem { $0.killTimeoutMs = -1 } == "kill_timeout_ms: expected a non-negative integer, found -1")
         #expect(problem { $0.maxRestarts = -1 }?.hasPrefix("max_restarts: ") == true)

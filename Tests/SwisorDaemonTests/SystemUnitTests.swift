@@ -148,6 +148,21 @@ func getpidForTest() -> Int32 { getpid() }
 }
 
 @Suite struct EventLoopTimerTests {
+    /// A delay past the end of the monotonic clock is "never", not an overflow trap.
+    @Test func aDeadlinePastTheEndOfTheClockSaturates() throws {
+        let loop = try EventLoop()
+        var fired = [Int]()
+        let never = loop.schedule(afterMilliseconds: .max) { fired.append(0) }
+        loop.schedule(afterMilliseconds: Int64.max - 1) { fired.append(1) }
+        loop.schedule(afterMilliseconds: 1) {
+            fired.append(2)
+            loop.stop()
+        }
+        loop.run()
+        loop.cancel(never)
+        #expect(fired == [2])
+    }
+
     /// Timers that keep re-arming for the next millisecond, each taking longer than that,
     /// must not keep the loop from its descriptors: a pass runs only the timers due when
     /// it began.
