@@ -6,7 +6,11 @@ import SwisorSystem
 
 /// The control socket: accepts connections, checks the peer's uid, reads one request
 /// line, hands it to the dispatcher and writes its response. Never blocks: a slow or
-/// silent client only costs its own buffers, and is dropped after a timeout.
+/// silent client only costs its own buffers, and is dropped after a timeout. A large
+/// request is read a slice per loop turn and scanned once; peers of another uid get a
+/// few slots of their own and never the ones of the daemon's user and root; an answer
+/// nobody reads is dropped after a deadline, and all answers waiting together are
+/// bounded (docs/protocol.md, "Connections").
 final class ControlServer {
     typealias Reply = (Response, _ afterFlush: (() -> Void)?) -> Void
     typealias Dispatch = (Request, UnixSocket.Credentials, @escaping Reply) -> Void
@@ -20,6 +24,8 @@ final class ControlServer {
         var afterFlush: (() -> Void)?
         var idleTimer: EventLoop.TimerID?
         var answered = false
+        /// How much of `input` has been searched for the newline already.
+        var scanned = 0
         /// A peer of another uid: answered `forbidden` once its request has arrived
         /// (answering before reading would reset the connection for some clients).
         var refused = false
@@ -35,10 +41,36 @@ final class ControlServer {
     private let dispatch: Dispatch
     private var connections: [Int32: Connection] = [:]
     private let ownUID = geteuid()
+    /// Connections of peers of another uid, counted apart: they never take a slot of
+    /// the daemon's own user or root.
+    private var refusedCount = 0
+    /// Bytes of answers written but not yet taken by their clients, all together.
+    private var pendingOutput = 0
+    /// Bytes of requests read but not yet complete, all together.
+    private var pendingInput = 0
+    /// One read buffer for every connection: the loop serves one at a time.
+    private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
     static let maxConnections = 256
+    /// Peers of another uid at once; beyond, a new one is closed at once.
+    static let maxRefusedConnections = 16
+    /// What a refused peer may send before it is answered `forbidden` anyway.
+    static let refusedRequestBytes = 64 << 10
     /// A client that connects and says nothing is dropped after this.
     static let requestTimeoutMs: Int64 = 10_000
+    /// A refused peer is answered or dropped within this.
+    static let refusedTimeoutMs: Int64 = 1_000
+    /// An answer its client does not take within this is dropped, with the connection.
+    static let writeTimeoutMs: Int64 = 10_000
+    /// Answers waiting for slow clients, all together; a stalled answer beyond it is
+    /// dropped at once (the client sees the connection close and may retry).
+    static let maxPendingOutput = 64 << 20
+    /// Requests being read, all together: one request may be as large as the protocol
+    /// allows, a crowd of them may not.
+    static let maxPendingInput = 128 << 20
+    /// What one connection may read in one turn of the loop: a large request is read
+    /// over many turns, between which the loop reaps, restarts and logs as usual.
+    static let readBudgetPerTurn = 256 << 10
 
     init(loop: EventLoop, listener: FileDescriptor, log: DaemonLog, dispatch: @escaping Dispatch) throws(SystemError) {
         self.loop = loop
@@ -56,11 +88,15 @@ final class ControlServer {
 
     private func acceptAll() {
         while let fd = UnixSocket.accept(listener) {
-            guard connections.count < ControlServer.maxConnections else {
+            guard let peer = try? UnixSocket.peerCredentials(fd) else {
                 fd.close()
                 continue
             }
-            guard let peer = try? UnixSocket.peerCredentials(fd) else {
+            // Only the daemon's own user and root are served (SO_PEERCRED): the socket's
+            // mode is the first fence, this is the second.
+            let refused = peer.uid != ownUID && peer.uid != 0
+            if refused ? refusedCount >= ControlServer.maxRefusedConnections
+                       : connections.count - refusedCount >= ControlServer.maxConnections {
                 fd.close()
                 continue
             }
@@ -73,13 +109,14 @@ final class ControlServer {
                 fd.close()
                 continue
             }
-            // Only the daemon's own user and root are served (SO_PEERCRED): the socket's
-            // mode is the first fence, this is the second.
-            if peer.uid != ownUID && peer.uid != 0 {
-                log.warning("refused a connection from uid \(peer.uid) (pid \(peer.pid))")
+            if refused {
+                // Logged once per burst, not once per connection of a flood.
+                if refusedCount == 0 { log.warning("refused a connection from uid \(peer.uid) (pid \(peer.pid))") }
                 c.refused = true
+                refusedCount += 1
             }
-            c.idleTimer = loop.schedule(afterMilliseconds: ControlServer.requestTimeoutMs) { [unowned self, weak c] in
+            let timeout = refused ? ControlServer.refusedTimeoutMs : ControlServer.requestTimeoutMs
+            c.idleTimer = loop.schedule(afterMilliseconds: timeout) { [unowned self, weak c] in
                 guard let c, !c.answered else { return }
                 self.drop(c)
             }
@@ -97,8 +134,8 @@ final class ControlServer {
             if events & (EventLoop.hangup | EventLoop.peerClosed) != 0 { drop(c) }
             return
         }
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
+        var budget = ControlServer.readBudgetPerTurn
+        while budget > 0 {
             let n: Int
             switch chunk.withUnsafeMutableBytes({ c.fd.readNonBlocking(into: $0) }) {
             case .done(let count): n = count
@@ -107,25 +144,48 @@ final class ControlServer {
                 drop(c)
                 return
             }
+            budget -= n
             c.input.append(contentsOf: chunk[0..<n])
-            if let newline = c.input.firstIndex(of: UInt8(ascii: "\n")) {
+            pendingInput += n
+            // Only the new bytes are searched: the rest held no newline.
+            if let newline = c.input[c.scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = c.input[..<newline]
+                pendingInput -= c.input.count
                 c.input = []
                 c.answered = true
                 loop.cancel(c.idleTimer)
+                c.idleTimer = nil
                 // Nothing more is read from this peer: watch only for it hanging up, so
                 // stray bytes after the request cannot keep the loop awake.
                 try? loop.modify(c.fd, events: EventLoop.peerClosed)
                 process(c, line)
                 return
             }
-            // A refused peer gets no more than a small buffer of our memory.
-            if c.input.count > (c.refused ? 64 * 1024 : ControlProtocol.maxMessageBytes) {
+            c.scanned = c.input.count
+            // A refused peer gets no more than a small buffer of our memory, and its
+            // answer is the refusal, whatever it sent.
+            if c.refused && c.input.count > ControlServer.refusedRequestBytes {
                 c.answered = true
-                respond(c, .failure(.badRequest, "request larger than \(ControlProtocol.maxMessageBytes) bytes"), nil)
+                loop.cancel(c.idleTimer)
+                c.idleTimer = nil
+                process(c, [])
+                return
+            }
+            if c.input.count > ControlProtocol.maxMessageBytes || pendingInput > ControlServer.maxPendingInput {
+                c.answered = true
+                loop.cancel(c.idleTimer)
+                c.idleTimer = nil
+                let why = c.input.count > ControlProtocol.maxMessageBytes
+                    ? "request larger than \(ControlProtocol.maxMessageBytes) bytes"
+                    : "the daemon is reading \(pendingInput) bytes of requests at once (at most \(ControlServer.maxPendingInput)): retry"
+                pendingInput -= c.input.count
+                c.input = []
+                respond(c, .failure(.badRequest, why), nil)
                 return
             }
         }
+        // The budget of this turn is spent: the loop serves the others, and reports this
+        // descriptor readable again on its next turn (epoll is level-triggered).
     }
 
     private func process(_ c: Connection, _ line: ArraySlice<UInt8>) {
@@ -169,6 +229,7 @@ final class ControlServer {
         c.output = bytes
         c.written = 0
         c.afterFlush = afterFlush
+        pendingOutput += bytes.count
         flush(c)
     }
 
@@ -178,8 +239,24 @@ final class ControlServer {
                 c.fd.writeNonBlocking(UnsafeRawBufferPointer(rebasing: $0[c.written...]))
             }
             switch result {
-            case .done(let n): c.written += n
+            case .done(let n):
+                c.written += n
+                pendingOutput -= n
             case .wouldBlock:
+                // A client that does not take its answer: not for ever, and not beyond
+                // what all stalled answers together may hold.
+                if pendingOutput > ControlServer.maxPendingOutput {
+                    log.warning("dropped an answer of \(c.output.count) bytes to pid \(c.peer.pid): clients hold \(pendingOutput) bytes of answers unread")
+                    drop(c)
+                    return
+                }
+                if c.idleTimer == nil {
+                    c.idleTimer = loop.schedule(afterMilliseconds: ControlServer.writeTimeoutMs) { [unowned self, weak c] in
+                        guard let c else { return }
+                        c.idleTimer = nil
+                        self.drop(c)
+                    }
+                }
                 try? loop.modify(c.fd, events: EventLoop.writable)
                 return
             case .endOfFile, .failed:
@@ -192,7 +269,14 @@ final class ControlServer {
 
     private func drop(_ c: Connection) {
         guard connections.removeValue(forKey: c.fd.rawValue) != nil else { return }
+        if c.refused { refusedCount -= 1 }
+        pendingInput -= c.input.count
+        c.input = []
+        pendingOutput -= c.output.count - c.written
+        c.output = []
+        c.written = 0
         loop.cancel(c.idleTimer)
+        c.idleTimer = nil
         loop.unregister(c.fd)
         c.fd.close()
         let after = c.afterFlush
