@@ -21,7 +21,7 @@ final class LogCompressor: @unchecked Sendable {
             let directory = Directory.parent(of: log)
             guard let names = Directory.names(directory.isEmpty ? "." : directory) else { return }
             for name in RotationPlan.filesToDelete(forLog: log, in: names, retain: retain) {
-                FileSystem.removeIgnoringErrors(directory + name)
+                FileSystem.removeOwnFile(directory + name)
             }
         }
     }

@@ -57,7 +57,7 @@ final class LogFile {
         do throws(SystemError) {
             let directory = Directory.parent(of: path)
             if directory.count > 1 { try Home.makeDirectory(String(directory.dropLast()), mode: 0o750) }
-            let fd = try FileDescriptor.open(path, O_WRONLY | O_APPEND | O_CREAT, mode: 0o640)
+            let fd = try FileSystem.openForAppend(path, mode: 0o640)
             if let status = try? fd.status(subject: path) {
                 size = UInt64(max(0, status.size))
                 isRegular = status.isRegular
@@ -159,7 +159,7 @@ final class LogFile {
         }
         let fresh: FileDescriptor
         do throws(SystemError) {
-            fresh = try FileDescriptor.open(path, O_WRONLY | O_APPEND | O_CREAT, mode: 0o640)
+            fresh = try FileSystem.openForAppend(path, mode: 0o640)
         } catch {
             try? FileSystem.rename(rotated.path, to: path)
             rotateRetryAtMono = now + LogFile.rotateRetryMs

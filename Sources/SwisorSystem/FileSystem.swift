@@ -11,6 +11,9 @@ import Glibc
 public struct FileStatus: Sendable, Equatable {
     public var size: Int64
     public var isRegular: Bool
+    /// Hard links to the file.
+    public var links: UInt64
+    public var owner: uid_t
     public var device: UInt64
     public var inode: UInt64
     /// The last modification, in ms since the epoch.
@@ -19,6 +22,8 @@ public struct FileStatus: Sendable, Equatable {
     init(_ st: stat) {
         size = Int64(st.st_size)
         isRegular = (st.st_mode & S_IFMT) == S_IFREG
+        links = UInt64(st.st_nlink)
+        owner = st.st_uid
         device = UInt64(st.st_dev)
         inode = UInt64(st.st_ino)
         modifiedMs = Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
@@ -109,6 +114,68 @@ public enum FileSystem {
         let dir = try FileDescriptor.open(folder, O_RDONLY | O_DIRECTORY)
         defer { dir.close() }
         _ = try syscallRetrying("fsync", subject: folder) { fsync(dir.rawValue) }
+    }
+
+    // MARK: Files a root daemon writes where others may write too
+
+    /// Opens a log file for appending (created with `mode` when missing) without letting
+    /// another user aim it elsewhere (docs/semantics.md, "Logs"). A directory others can
+    /// write to (a shared /tmp or /var/log/app) lets them plant the name before the
+    /// daemon opens it: as a symlink to a file only root may write (the daemon, root,
+    /// would append app output to it), or as a hard link to one. So a final symlink is
+    /// followed only when nobody but root and the daemon's user can have made it: the
+    /// link is theirs and its directory is writable by nobody else (`/dev/stdout` is
+    /// such a link). A file with more than one hard link is refused: a log file the
+    /// daemon created has one.
+    public static func openForAppend(_ path: String, mode: mode_t) throws(SystemError) -> FileDescriptor {
+        let flags = O_WRONLY | O_APPEND | O_CREAT
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, flags | O_NOFOLLOW, mode: mode)
+        } catch where error.errno == ELOOP {
+            guard isTrustedLink(path) else {
+                throw SystemError("open", subject: "\(path) (a symbolic link another user could have made: not followed)", errno: ELOOP)
+            }
+            fd = try FileDescriptor.open(path, flags, mode: mode)
+        }
+        if let st = try? fd.status(subject: path), st.isRegular, st.links > 1 {
+            fd.close()
+            throw SystemError("open", subject: "\(path) (a file with \(st.links) hard links: not a log file of its own)", errno: EPERM)
+        }
+        return fd
+    }
+
+    /// Creates `path` afresh for writing: what is there (a leftover, or a planted
+    /// symlink) is removed first, and the new file is made with O_EXCL, so no name
+    /// someone else made is ever written through.
+    public static func createExclusive(_ path: String, mode: mode_t) throws(SystemError) -> FileDescriptor {
+        try remove(path)
+        return try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode)
+    }
+
+    /// Removes `path` only if it is a regular file of the daemon's own user (or root's):
+    /// retention prunes its own rotated logs, never what another user put beside them.
+    public static func removeOwnFile(_ path: String) {
+        var st = stat()
+        guard syscallRetrying0({ lstat(path, &st) }), (st.st_mode & S_IFMT) == S_IFREG,
+              st.st_uid == geteuid() || st.st_uid == 0 else { return }
+        removeIgnoringErrors(path)
+    }
+
+    private static func isTrustedLink(_ path: String) -> Bool {
+        var link = stat()
+        guard syscallRetrying0({ lstat(path, &link) }), (link.st_mode & S_IFMT) == S_IFLNK else { return false }
+        let me = geteuid()
+        guard link.st_uid == 0 || link.st_uid == me else { return false }
+        var dir = stat()
+        let parent = Directory.parent(of: path)
+        let folder = parent.isEmpty ? "." : parent.count > 1 ? String(parent.dropLast()) : "/"
+        guard syscallRetrying0({ stat(folder, &dir) }) else { return false }
+        return (dir.st_uid == 0 || dir.st_uid == me) && dir.st_mode & 0o022 == 0
+    }
+
+    private static func syscallRetrying0(_ body: () -> Int32) -> Bool {
+        (try? syscallRetrying("stat", body)) != nil
     }
 
     /// Removes a file or symlink; a missing one is not an error.

@@ -14,7 +14,8 @@ public enum Gzip {
         let input = try FileDescriptor.open(source, O_RDONLY)
         defer { input.close() }
         let temporary = destination + ".tmp"
-        let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o640)
+        // Never through a name someone planted (a symlink to a file only root may write).
+        let output = try FileSystem.createExclusive(temporary, mode: 0o640)
         guard let gz = gzdopen(output.rawValue, "wb\(max(1, min(9, level)))") else {
             output.close()
             FileSystem.removeIgnoringErrors(temporary)
