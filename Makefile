@@ -14,7 +14,7 @@ RELEASE_BIN   = .build/release/swisor
 DEBUG_BIN     = .build/debug/swisor
 APT_PACKAGES  = libsystemd-dev zlib1g-dev pkg-config
 
-.PHONY: all deps build debug test demo demo-stop bench install uninstall clean
+.PHONY: all deps build debug test demo demo-stop bench fuzz install uninstall clean
 
 all: build
 
@@ -62,6 +62,13 @@ demo-stop:
 
 bench: build
 	bench/run
+
+# The seeded mutation fuzzers of the ecosystem loader and the request decoder, for longer
+# than `make test` runs them (3000 rounds each there).
+FUZZ_ITERATIONS ?= 300000
+fuzz: deps
+	$(SWIFT) build --build-tests
+	SWISOR_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(SWIFT) test --skip-build --filter 'FuzzTests|RequestFuzzTests'
 
 # The shipped units (dist/): root's daemon with the default home, ExecStart= naming the
 # installed binary. systemd reads packaged system units from /usr/local/lib/systemd/system

@@ -177,7 +177,7 @@ struct EcosystemAppReader {
         let watchdog = try readWatchdog()
         let logOptions = try readLogOptions()
 
-        return AppSpec(
+        let spec = AppSpec(
             name: name,
             namespace: namespace,
             script: script,
@@ -221,6 +221,10 @@ struct EcosystemAppReader {
             logCompress: logOptions.compress,
             logRotateInterval: logOptions.rotateInterval
         )
+        // The daemon checks every spec again with `problem`; what it would refuse must
+        // fail here, at load, with the app's path (found by the fuzzer: a NUL in a path).
+        if let problem = spec.problem { throw error(path, problem) }
+        return spec
     }
 
     /// `watchdog_sec` is in seconds, as systemd's WatchdogSec: a number (fractions allowed)
@@ -668,6 +672,8 @@ struct EcosystemAppReader {
         guard case .string(let s) = value else {
             throw error(member(key), "expected \(expected), found \(value.brief)")
         }
+        // Every string option becomes a path, an argument or a name: a C string.
+        if s.utf8.contains(0) { throw error(member(key), "cannot contain a NUL character") }
         return s
     }
 

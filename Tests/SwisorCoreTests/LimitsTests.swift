@@ -25,6 +25,8 @@ import Testing
             (#""memory_max": 9223372036854775807"#, "memory_max: expected at most 1P (1125899906842624 bytes), found 9223372036854775807"),
             (#""log_max_size": "2000000G""#, "log_max_size: expected at most 1P (1125899906842624 bytes), found \"2000000G\""),
             (#""instances": 4611686018427387904"#, "instances: expected at most 1024 instances, found 4611686018427387904"),
+            (#""out_file": "/var/log/a\u0000b""#, "out_file: cannot contain a NUL character"),
+            (#""cwd": "/srv/\u0000""#, "cwd: cannot contain a NUL character"),
         ])
     func loaderBounds(members: String, message: String) {
         #expect(F.error("{\"script\": \"a.js\", \(members)}") == "eco.json: \(message)")
