@@ -32,18 +32,7 @@ import Testing
         "[]", "{}", "[[[[[[[[[[]]]]]]]]]]", "\"\\u0000\"", "\"\\ud800\"", "\"" + String(repeating: "x", count: 5000) + "\"",
     ]
 
-    /// SplitMix64: small, fast, and the same everywhere.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-    }
+    typealias Random = SplitMix64
 
     /// One mutation of `bytes`: a flipped, inserted or removed byte, a boundary value over
     /// a number or a string, a duplicated or cut region, or deep nesting.

@@ -13,17 +13,7 @@ import Testing
         max(1, Int(ProcessInfo.processInfo.environment["SWISOR_FUZZ_ITERATIONS"] ?? "") ?? 3000)
     }
 
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-    }
+    typealias Random = SplitMix64
 
     static let boundaries = [
         "0", "-1", "2147483648", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
