@@ -17,8 +17,12 @@ public enum Wire {
     /// A decoding error as one line a user can act on.
     public static func describe(_ error: any Error) -> String {
         switch error {
-        case DecodingError.dataCorrupted(let c):
+        case DecodingError.dataCorrupted(let c) where c.codingPath.isEmpty:
             return "malformed JSON: \(c.debugDescription)"
+        case DecodingError.dataCorrupted(let c):
+            // A value of the right JSON type that a field's own decoder refused (a
+            // signal name, an enum): the field, not "malformed JSON".
+            return "\(path(c.codingPath)): \(c.debugDescription)"
         case DecodingError.keyNotFound(let key, let c):
             return "missing \(path(c.codingPath + [key]))"
         case DecodingError.typeMismatch(let type, let c):

@@ -48,7 +48,7 @@ enum Client {
         do {
             fd = try UnixSocket.connect(path: home.socket)
         } catch where error.errno == ENOENT || error.errno == ECONNREFUSED {
-            guard autostart else { throw NotRunning(home: home) }
+            guard autostart else { throw NotRunning(home: home, stale: error.errno == ECONNREFUSED) }
             try startDaemon(home: home)
             fd = try waitForDaemon(home: home)
         } catch {
@@ -88,9 +88,31 @@ enum Client {
         return input[..<newline]
     }
 
+    /// No daemon answers at the home's socket: none runs, or one left a stale socket
+    /// file, or one runs whose socket was removed from under it (said apart: the last
+    /// needs the user, the others a start).
     struct NotRunning: Error, CustomStringConvertible {
         var home: Home
-        var description: String { "the swisor daemon is not running (no socket at \(home.socket))" }
+        /// A socket file is there, and nobody listens on it.
+        var stale = false
+        var description: String {
+            if let pid = runningDaemon {
+                return "a swisor daemon runs (pid \(pid), from \(home.pidFile)) but its socket \(home.socket) is gone, so it cannot be reached; `kill \(pid)` stops it and its apps, then any command starts a new one"
+            }
+            if stale {
+                return "the swisor daemon is not running (a stale socket at \(home.socket), left by a daemon that did not exit cleanly; the next start replaces it)"
+            }
+            return "the swisor daemon is not running (no socket at \(home.socket))"
+        }
+
+        /// The pid in the home's pid file, if it is a live swisor daemon.
+        private var runningDaemon: pid_t? {
+            guard let bytes = try? FileSystem.contents(home.pidFile, limit: 64),
+                  let pid = pid_t(String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self).trimmingSpaces), pid > 0,
+                  let cmd = ProcFS.commandLine(pid: pid), cmd.contains("swisor") && cmd.hasSuffix(" daemon")
+            else { return nil }
+            return pid
+        }
     }
 
     /// Starts `swisor daemon` detached (its own session, output to daemon.log). The

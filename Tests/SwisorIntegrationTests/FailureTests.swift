@@ -153,6 +153,37 @@ struct FailureTests {
         #expect(h.run(["ping"]).ok)
     }
 
+    /// "Not running" told apart from "running but unreachable" (issue 13, item 6-7).
+    @Test func aStaleSocketAndARemovedSocketAreSaidApart() throws {
+        let h = try Harness(startDaemon: false)
+        defer { h.shutdown() }
+        // A socket file nobody listens on, as a daemon killed with SIGKILL leaves it.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let path = h.home + "/swisor.sock"
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        close(fd)
+        let ping = h.run(["ping"])
+        #expect(!ping.ok)
+        #expect(ping.stderr.contains("not running (a stale socket at \(path)"), "\(ping.stderr)")
+        #expect(h.run(["list"]).stderr.contains("a stale socket"))
+
+        // A daemon whose socket was removed from under it.
+        try h.startDaemon()
+        unlink(path)
+        let list = h.run(["list"])
+        #expect(list.stderr.contains("a swisor daemon runs (pid \(h.daemonPID ?? -1)"), "\(list.stderr)")
+        #expect(list.stderr.contains("but its socket \(path) is gone"))
+        // As the message says: SIGTERM ends it cleanly (`swisor kill` cannot reach it).
+        let pid = try #require(h.daemonPID)
+        kill(pid, SIGTERM)
+        try h.waitUntil("the unreachable daemon exits on SIGTERM") { !Harness.alive(pid) || ProcFS.entry(pid: pid)?.isZombie == true }
+    }
+
     @Test func daemonStartsOnDemandButNotForListPingKill() throws {
         let h = try Harness(startDaemon: false)
         defer { h.shutdown() }

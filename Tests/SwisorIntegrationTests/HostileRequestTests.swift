@@ -65,6 +65,22 @@ struct HostileRequestTests {
             #expect(response.error?.message.contains("app \"victim\": \(c.message)") == true,
                     "\(c.field): \(response.error?.message ?? "-")")
         }
+        // Values of the wrong type, or that a field's decoder refuses: bad_request, naming it.
+        let typeCases: [(field: String, value: Any, message: String)] = [
+            ("instances", "two", "apps[0].instances: expected Int"),
+            ("kill_signal", "SIGNOPE", "apps[0].kill_signal: "),
+            ("env", ["A": 1], "apps[0].env.A: expected String"),
+        ]
+        for c in typeCases {
+            var request = try startRequest(h)
+            var apps = try #require(request["apps"] as? [[String: Any]])
+            apps[0][c.field] = c.value
+            request["apps"] = apps
+            let response = try send(h, request)
+            #expect(response.error?.code == .badRequest, "\(c.field): \(String(describing: response.error))")
+            #expect(response.error?.message.hasPrefix(c.message) == true, "\(c.field): \(response.error?.message ?? "-")")
+            #expect(response.error?.message.contains("malformed JSON") == false)
+        }
         #expect(h.run(["ping"]).ok, "the daemon is alive")
         #expect(try h.list().isEmpty, "nothing started")
         // And the untouched request still works, so the refusals were about the values.
