@@ -46,10 +46,11 @@ public final class Daemon {
             log.error("cannot prepare home \(home.root): \(error)")
             return 1
         }
-        let lock: FileDescriptor
+        let lock: DaemonLock.Held
         do {
-            guard let held = try DaemonLock.acquire(path: home.lockFile) else {
-                // Another daemon owns this home: the CLI raced with another CLI. Not an error.
+            guard let held = try DaemonLock.acquire(path: home.lockFile, home: home.root) else {
+                // Another daemon owns this home: the CLI raced with another CLI (not an
+                // error), or the home was removed under a daemon that still runs.
                 log.info("a swisor daemon already runs for \(home.root)")
                 return 0
             }
@@ -58,7 +59,7 @@ public final class Daemon {
             log.error("cannot lock \(home.lockFile): \(error)")
             return 1
         }
-        defer { lock.close() }
+        defer { lock.release() }
 
         signal(SIGPIPE, SIG_IGN)
         let containment = selectContainment(home: home, log: log)

@@ -89,13 +89,56 @@ public enum UnixSocket {
 /// An exclusive advisory lock held for the daemon's lifetime: two daemons on one home
 /// would fight over the socket and the apps. The kernel drops it when the holder dies,
 /// so a crashed daemon never leaves a stale lock.
+///
+/// Two locks, because the first lives in the home: a home removed under a live daemon
+/// (`rm -rf ~/.swisor`) takes its lock file with it, and a second daemon would then start
+/// for the same home and the same cgroups. The second is a name in the abstract socket
+/// namespace derived from the home's path: it belongs to the daemon's socket, not to any
+/// file, and the kernel frees it when the daemon dies.
 public enum DaemonLock {
-    public static func acquire(path: String) throws(SystemError) -> FileDescriptor? {
+    public struct Held {
+        let file: FileDescriptor
+        let name: FileDescriptor
+        public func release() {
+            name.close()
+            file.close()
+        }
+    }
+
+    /// nil: another daemon holds either lock for this home.
+    public static func acquire(path: String, home: String) throws(SystemError) -> Held? {
         let fd = try FileDescriptor.open(path, O_RDWR | O_CREAT, mode: 0o600)
-        if flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 { return fd }
-        let e = errno
-        fd.close()
-        if e == EWOULDBLOCK { return nil }
-        throw SystemError("flock", subject: path, errno: e)
+        guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else {
+            let e = errno
+            fd.close()
+            if e == EWOULDBLOCK { return nil }
+            throw SystemError("flock", subject: path, errno: e)
+        }
+        let name = abstractName(forHome: home)
+        let sock = cswisor_notify_socket(name)
+        guard sock >= 0 else {
+            let e = errno
+            fd.close()
+            if e == EADDRINUSE { return nil }
+            throw SystemError("bind", subject: name, errno: e)
+        }
+        return Held(file: fd, name: FileDescriptor(rawValue: sock))
+    }
+
+    /// `@swisor/home/` and a 64-bit FNV-1a hash of the home's real path, in hex: short
+    /// enough for sun_path whatever the path's length.
+    public static func abstractName(forHome home: String) -> String {
+        var resolved = home
+        if let real = realpath(home, nil) {
+            resolved = String(cString: real)
+            free(real)
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in resolved.utf8 {
+            hash ^= UInt64(b)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "@swisor/home/" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -184,6 +184,32 @@ struct FailureTests {
         try h.waitUntil("the unreachable daemon exits on SIGTERM") { !Harness.alive(pid) || ProcFS.entry(pid: pid)?.isZombie == true }
     }
 
+    /// The home moved away (or removed) under a live daemon: its lock file goes with it,
+    /// but no second daemon may start for the same home and cgroups (issue 13, item 6).
+    @Test func aSecondDaemonCannotStartWhenTheHomeWasRemovedUnderTheFirst() throws {
+        let h = try Harness()
+        let moved = h.home + ".moved"
+        defer {
+            // Put the first daemon's home back, so that `shutdown` reaches it.
+            try? FileManager.default.removeItem(atPath: h.home)
+            rename(moved, h.home)
+            h.shutdown()
+        }
+        let s = try h.script("s.sh", "exec sleep 1000\n")
+        try h.must(["start", s])
+        h.track(try #require(try h.app("s")?.pid))
+        #expect(rename(h.home, moved) == 0)
+        #expect(mkdir(h.home, 0o700) == 0)
+        // Run in the foreground: a second daemon that started would serve (and be killed
+        // by the timeout); one that sees the lock exits at once, status 0.
+        let second = h.run(["daemon"], timeout: 15)
+        #expect(second.status == 0, "status \(second.status): \(second.stderr)")
+        #expect(second.stderr.contains("a swisor daemon already runs for \(h.home)") || second.stdout.contains("already runs"),
+                "\(second.stderr)\(second.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: h.home + "/swisor.sock"))
+        #expect(DaemonLock.abstractName(forHome: h.home).hasPrefix("@swisor/home/"))
+    }
+
     @Test func daemonStartsOnDemandButNotForListPingKill() throws {
         let h = try Harness(startDaemon: false)
         defer { h.shutdown() }
