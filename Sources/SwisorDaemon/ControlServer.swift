@@ -36,7 +36,7 @@ final class ControlServer {
     }
 
     private let loop: EventLoop
-    private let listener: FileDescriptor
+    private var listener: FileDescriptor
     private let log: DaemonLog
     private let dispatch: Dispatch
     private var connections: [Int32: Connection] = [:]
@@ -78,6 +78,15 @@ final class ControlServer {
         self.log = log
         self.dispatch = dispatch
         try loop.register(listener) { [unowned self] _ in self.acceptAll() }
+    }
+
+    /// Serves a new listening socket instead of the old one (the old one's path was
+    /// removed: nobody could reach it any more). Connections in progress go on.
+    func replaceListener(with new: FileDescriptor) throws(SystemError) {
+        try loop.register(new) { [unowned self] _ in self.acceptAll() }
+        loop.unregister(listener)
+        listener.close()
+        listener = new
     }
 
     func close() {

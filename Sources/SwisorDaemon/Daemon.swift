@@ -20,6 +20,9 @@ public final class Daemon {
     /// The control socket came from systemd (socket activation): it is systemd's to
     /// remove, and it must stay bound for the next activation.
     private var socketActivated = false
+    /// The socket file as bound, to tell it from another one at the same path.
+    private var socketIdentity: FileStatus?
+    private var homeWatch: DirectoryWatch?
     private var lastStatusLine = ""
     private var statusUpdatePending = false
 
@@ -139,6 +142,7 @@ public final class Daemon {
             self.dispatch(request, reply: reply)
         }
         try writePIDFile()
+        if !socketActivated { guardSocket() }
         log.info("swisor \(Daemon.version) listening on \(home.socket)\(socketActivated ? " (socket activation)" : "") (pid \(getpid()), containment \(supervisor.containment.mode), time zone \(zoneName))")
         if resurrect { self.resurrect() }
         lastStatusLine = statusLine()
@@ -151,6 +155,11 @@ public final class Daemon {
         loop.run()
 
         releaseAppResources()
+        if let watch = homeWatch {
+            loop.unregister(watch.fd)
+            watch.close()
+            homeWatch = nil
+        }
         server?.close()
         if !socketActivated { FileSystem.removeIgnoringErrors(home.socket) }
         FileSystem.removeIgnoringErrors(home.pidFile)
@@ -215,6 +224,45 @@ public final class Daemon {
         }
         SystemdNotify.send("WATCHDOG=1")
         ping()
+    }
+
+    // MARK: The socket removed under the daemon
+
+    /// docs/semantics.md, "The daemon": a home's socket removed (`rm -rf ~/.swisor`, a
+    /// cleaner of /tmp) leaves a daemon nobody can reach, not even `swisor kill`. The
+    /// daemon watches its home for that (inotify: no cost while nothing is removed) and
+    /// makes the home, its socket and its pid file again.
+    private func guardSocket() {
+        socketIdentity = try? FileSystem.status(home.socket)
+        do throws(SystemError) {
+            let watch = try DirectoryWatch(path: home.root)
+            try loop.register(watch.fd) { [unowned self] _ in self.homeChanged() }
+            homeWatch = watch
+        } catch {
+            log.warning("cannot watch \(home.root) for the removal of its socket: \(error)")
+        }
+    }
+
+    private func homeChanged() {
+        guard let watch = homeWatch else { return }
+        let homeLost = watch.drain()
+        if let now = try? FileSystem.status(home.socket), let was = socketIdentity, now.isSameFile(as: was), !homeLost {
+            return
+        }
+        guard !shuttingDown else { return }
+        do throws(SystemError) {
+            // The socket is gone or is not ours any more: the lock (held outside the
+            // home too) says no other daemon serves this home, so the path is ours.
+            try home.prepare()
+            let fresh = try UnixSocket.listen(path: home.socket)
+            try server?.replaceListener(with: fresh)
+            try writePIDFile()
+            try watch.rewatch()
+            socketIdentity = try? FileSystem.status(home.socket)
+            log.warning("the control socket \(home.socket) was removed\(homeLost ? " with its home" : ""): listening there again")
+        } catch {
+            log.error("the control socket \(home.socket) was removed, and cannot be made again: \(error)")
+        }
     }
 
     private func writePIDFile() throws(SystemError) {
