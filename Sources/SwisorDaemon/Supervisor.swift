@@ -195,8 +195,14 @@ public final class Supervisor {
         }
         let unit = nextCandidateUnit
         nextCandidateUnit += 1
-        inst.reloadReplies[unit] = { failure in
-            done(failure.map { "app \(inst.spec.name) (id \(inst.id)): \($0); the old process keeps running" })
+        inst.reloadReplies[unit] = { [unowned inst] failure in
+            guard let failure else { return done(nil) }
+            // What became of the old run is said as it is when the answer goes: a stop
+            // or a restart that interrupted the reload ended it too.
+            let old = inst.machine.isServing ? "the old process keeps running"
+                : inst.status == .stopping ? "the old process is being stopped as requested"
+                : "the old process is not running either (\(inst.status.rawValue))"
+            done("app \(inst.spec.name) (id \(inst.id)): \(failure); \(old)")
         }
         post(.reload(unit: unit), to: inst)
     }

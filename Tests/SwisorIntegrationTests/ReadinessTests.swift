@@ -322,6 +322,43 @@ struct ReadinessTests {
         if let p = apps.first?.pid { h.track(p) }
     }
 
+    /// A stop during a reload ends the old process too: the reload's answer says so,
+    /// not that the old process keeps running (issue 13, item 7).
+    @Test func aReloadInterruptedByAStopSaysTheOldProcessStops() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        let notifier = try Fixtures.build("notifier")
+        let go = h.home + "/go"
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        try h.must(["start", notifier, "--name", "aaa", "--wait-ready", "--listen-timeout", "60s", "--", "ready-on", go])
+        try h.waitUntil("aaa online") { try h.app("aaa")?.status == .online }
+        let old = try #require(try h.app("aaa")?.pid)
+        h.track(old)
+        unlink(go)
+        let out = h.home + "/reload.err"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        let reload = Process()
+        reload.executableURL = URL(fileURLWithPath: h.bin)
+        reload.arguments = ["reload", "aaa"]
+        reload.environment = h.environment
+        reload.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        reload.standardError = FileHandle(forWritingAtPath: out)
+        try reload.run()
+        defer { if reload.isRunning { kill(reload.processIdentifier, SIGKILL); reload.waitUntilExit() } }
+        try h.waitUntil("the new aaa is started") {
+            try h.describe("aaa").first?.history?.contains { $0.event == "reload" } == true
+        }
+        try h.must(["stop", "aaa"])
+        let deadline = Date().addingTimeInterval(20)
+        while reload.isRunning && Date() < deadline { usleep(10_000) }
+        #expect(!reload.isRunning && reload.terminationStatus == 1)
+        let said = h.read(out)
+        #expect(said.contains("interrupted by a stop request"), "\(said)")
+        #expect(!said.contains("the old process keeps running"), "\(said)")
+        #expect(!Harness.alive(old))
+        #expect(try h.app("aaa")?.status == .stopped)
+    }
+
     @Test func aReloadWhoseNewProcessFailsKeepsTheOldOne() throws {
         let h = try Harness()
         defer { h.shutdown() }
