@@ -53,7 +53,7 @@ import Glibc
         try s.dir.write("own/real.log", "")
         symlink(own + "/real.log", own + "/app-out.log")
         let fd = try FileSystem.openForAppend(own + "/app-out.log", mode: 0o640)
-        _ = try fd.write(UnsafeRawBufferPointer(start: "x\n", count: 2))
+        try fd.writeAll(Array("x\n".utf8))
         fd.close()
         #expect((try? String(contentsOfFile: own + "/real.log", encoding: .utf8)) == "x\n")
         // The same link in a folder others may write to is not followed: it could be swapped.
