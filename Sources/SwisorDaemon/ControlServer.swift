@@ -37,6 +37,7 @@ final class ControlServer {
 
     private let loop: EventLoop
     private var listener: FileDescriptor
+    private var listening = true
     private let log: DaemonLog
     private let dispatch: Dispatch
     private var connections: [Int32: Connection] = [:]
@@ -84,14 +85,29 @@ final class ControlServer {
     /// removed: nobody could reach it any more). Connections in progress go on.
     func replaceListener(with new: FileDescriptor) throws(SystemError) {
         try loop.register(new) { [unowned self] _ in self.acceptAll() }
+        if listening {
+            loop.unregister(listener)
+            listener.close()
+        }
+        listener = new
+        listening = true
+    }
+
+    /// No new connections from now on (the daemon is about to exit): a client that
+    /// connected now would be reset when the process ends. The ones open go on.
+    func stopListening() {
+        guard listening else { return }
+        listening = false
         loop.unregister(listener)
         listener.close()
-        listener = new
     }
 
     func close() {
-        loop.unregister(listener)
-        listener.close()
+        if listening {
+            listening = false
+            loop.unregister(listener)
+            listener.close()
+        }
         for c in connections.values { drop(c) }
     }
 

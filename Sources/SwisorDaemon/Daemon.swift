@@ -23,6 +23,7 @@ public final class Daemon {
     /// The socket file as bound, to tell it from another one at the same path.
     private var socketIdentity: FileStatus?
     private var homeWatch: DirectoryWatch?
+    private var stoppedListening = false
     private var lastStatusLine = ""
     private var statusUpdatePending = false
 
@@ -51,9 +52,17 @@ public final class Daemon {
         }
         let lock: DaemonLock.Held
         do {
-            guard let held = try DaemonLock.acquire(path: home.lockFile, home: home.root) else {
-                // Another daemon owns this home: the CLI raced with another CLI (not an
-                // error), or the home was removed under a daemon that still runs.
+            // Another daemon owns this home: the CLI raced with another CLI (not an error),
+            // or the home was removed under a daemon that still runs; or one is exiting
+            // (it stops listening before it answers `kill`): then its lock is free within
+            // moments, and this one takes over.
+            var held = try DaemonLock.acquire(path: home.lockFile, home: home.root)
+            let deadline = monotonicMilliseconds() + 3000
+            while held == nil, monotonicMilliseconds() < deadline, (try? UnixSocket.connect(path: home.socket).close()) == nil {
+                usleep(20_000)
+                held = try DaemonLock.acquire(path: home.lockFile, home: home.root)
+            }
+            guard let held else {
                 log.info("a swisor daemon already runs for \(home.root)")
                 return 0
             }
@@ -155,13 +164,8 @@ public final class Daemon {
         loop.run()
 
         releaseAppResources()
-        if let watch = homeWatch {
-            loop.unregister(watch.fd)
-            watch.close()
-            homeWatch = nil
-        }
+        stopListening()
         server?.close()
-        if !socketActivated { FileSystem.removeIgnoringErrors(home.socket) }
         FileSystem.removeIgnoringErrors(home.pidFile)
         log.info("swisor daemon stopped")
         return 0
@@ -224,6 +228,20 @@ public final class Daemon {
         }
         SystemdNotify.send("WATCHDOG=1")
         ping()
+    }
+
+    /// Closes the listening socket (and its watch) and removes its path: the daemon
+    /// takes no new clients. Once.
+    private func stopListening() {
+        if let watch = homeWatch {
+            loop.unregister(watch.fd)
+            watch.close()
+            homeWatch = nil
+        }
+        guard !stoppedListening else { return }
+        stoppedListening = true
+        server?.stopListening()
+        if !socketActivated { FileSystem.removeIgnoringErrors(home.socket) }
     }
 
     // MARK: The socket removed under the daemon
@@ -347,7 +365,7 @@ public final class Daemon {
             }
 
         case .start:
-            if let specs = request.apps {
+            if let specs = request.resolvedApps {
                 supervisor.start(specs: specs) { reply($0, nil) }
             } else if let (target, found) = targets() {
                 if found.isEmpty { return reply(noMatch(target), nil) }
@@ -431,6 +449,10 @@ public final class Daemon {
                 // `kill` answers once nothing of the apps is left: their last lines in
                 // the files and their cgroups removed, not only their processes gone.
                 self.releaseAppResources()
+                // From here on a new CLI finds no socket and starts the next daemon,
+                // which waits for this one's lock, instead of connecting to a daemon that
+                // exits under it (the connection would be reset).
+                self.stopListening()
                 reply(Response(messages: ["stopped \(count) app instance(s); daemon exiting"])) {
                     self.loop.stop()
                 }

@@ -96,6 +96,10 @@ final class Sampler {
         for inst in supervisor.instances.values where inst.pid != nil && inst.spec.memoryMaxBytes != nil
             && !supervisor.terminator.isStopping(inst.unit) {
             guard let kills = containment.oomKills(inst.unit), kills > inst.run.oomSeen else { continue }
+            // The main process itself may be the one killed, not reaped yet (its SIGKILL
+            // pending, or a zombie): the reap claims that kill as its exit's reason `oom`.
+            // Counted here, the exit would read as a plain SIGKILL (found by make test-vm).
+            if let pid = inst.pid, ProcFS.isDying(pid) { continue }
             let why = "the kernel's OOM killer ended \(kills - inst.run.oomSeen) process(es) of the app at memory_max \(Sampler.mebibytes(Int64(clamping: inst.spec.memoryMaxBytes ?? 0)))"
             inst.run.oomSeen = kills
             inst.record("oom", why)

@@ -187,6 +187,23 @@ public enum ProcFS {
         return env
     }
 
+    /// The process is gone, a zombie, or has a SIGKILL pending (the OOM killer's, before
+    /// the process has torn down): it will not run again.
+    public static func isDying(_ pid: pid_t) -> Bool {
+        guard let entry = entry(pid: pid) else { return true }
+        if entry.isZombie { return true }
+        guard let bytes = FileDescriptor.readSmallFile("/proc/\(pid)/status", limit: 8192) else { return true }
+        let sigkill: UInt64 = 1 << (UInt64(SIGKILL) - 1)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let text = String(decoding: line, as: UTF8.self)
+            // Pending for the thread (SigPnd) or the whole process (ShdPnd), in hex.
+            guard text.hasPrefix("SigPnd:") || text.hasPrefix("ShdPnd:") else { continue }
+            let hex = text.split(separator: "\t").last.map { String($0).trimmingSpaces } ?? ""
+            if let mask = UInt64(hex, radix: 16), mask & sigkill != 0 { return true }
+        }
+        return false
+    }
+
     public static func commandLine(pid: pid_t) -> String? {
         guard let bytes = FileDescriptor.readSmallFile("/proc/\(pid)/cmdline", limit: 8192) else { return nil }
         let parts = bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }

@@ -205,3 +205,33 @@ import Testing
         }
     }
 }
+
+/// The CLI's environment is sent once per `start`, not once per app.
+@Suite struct SharedEnvironmentTests {
+    let base = ["HOME": "/root", "PATH": "/usr/bin", "BIG": String(repeating: "x", count: 13_000)]
+
+    func spec(_ name: String, _ extra: [String: String]) -> AppSpec {
+        AppSpec(name: name, script: "/bin/true", cwd: "/", env: base.merging(extra) { $1 })
+    }
+
+    @Test func eachAppCarriesOnlyWhatDiffersAndTheDaemonGetsItWhole() {
+        let apps = [spec("a", ["PORT": "1"]), spec("b", ["PATH": "/opt/bin"])]
+        let request = Request.start(apps: apps, sharing: base)
+        #expect(request.env == base)
+        #expect(request.apps?.map(\.env) == [["PORT": "1"], ["PATH": "/opt/bin"]])
+        #expect(request.resolvedApps == apps)
+    }
+
+    @Test func anAppWithoutAVariableOfTheBaseIsSentWhole() {
+        var lean = spec("c", [:])
+        lean.env["BIG"] = nil
+        let request = Request.start(apps: [spec("a", [:]), lean], sharing: base)
+        #expect(request.env == nil)
+        #expect(request.resolvedApps == [spec("a", [:]), lean])
+    }
+
+    @Test func aRequestWithoutABaseIsTakenAsItIs() {
+        let request = Request(command: .start, apps: [spec("a", [:])])
+        #expect(request.resolvedApps == [spec("a", [:])])
+    }
+}

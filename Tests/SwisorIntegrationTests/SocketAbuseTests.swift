@@ -35,6 +35,10 @@ struct SocketAbuseTests {
     }
 
     static let python = "/usr/bin/python3"
+    /// `make test-asan`: the sanitizer's shadow memory and quarantine raise the daemon's
+    /// RSS by hundreds of MiB and slow it several times, so memory bounds are not asserted
+    /// there and deadlines are longer; the behaviours still are.
+    static let sanitized = ProcessInfo.processInfo.environment["SWISOR_SANITIZER"] != nil
 
     func requirePython() throws {
         // `make deps` installs python3: a machine without it did not run the Makefile.
@@ -57,13 +61,15 @@ struct SocketAbuseTests {
         try requirePython()
         let h = try Harness()
         defer { h.shutdown() }
-        // 60 MiB in one line, then the client waits for its answer.
+        // 60 MiB in one line, then the client waits for its answer (6 MiB under a
+        // sanitizer, which slows the daemon past the 10 s a whole request may take).
+        let mib = Self.sanitized ? 6 : 60
         let big = try Client(h, """
             import socket, sys, json
             s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
             print('connected', flush=True)
             block = b'a' * (1 << 20)
-            for i in range(60):
+            for i in range(\(mib)):
                 s.sendall(block)
             s.sendall(b'\\n')
             data = b''
@@ -79,11 +85,11 @@ struct SocketAbuseTests {
         // everything for a newline after every 16 KiB and kept the loop: minutes.
         var served = 0
         let t0 = monotonicMilliseconds()
-        while !big.output.contains("answer") && monotonicMilliseconds() - t0 < 60_000 {
+        while !big.output.contains("answer") && monotonicMilliseconds() - t0 < (Self.sanitized ? 600_000 : 60_000) {
             #expect(h.run(["list"], timeout: 10).ok)
             served += 1
         }
-        try h.waitUntil("the big request is answered", timeout: 60) { big.output.contains("answer") }
+        try h.waitUntil("the big request is answered", timeout: Self.sanitized ? 600 : 60) { big.output.contains("answer") }
         #expect(big.output.contains("answer bad_request"), "\(big.output)")
         #expect(served >= 1)
         #expect(h.run(["ping"]).ok)
@@ -165,7 +171,11 @@ struct SocketAbuseTests {
         #expect(h.run(["list"], timeout: 10).ok, "served while 100 answers wait")
         let rss = daemonRSSKiB(h)
         // 100 answers of ~2 MiB would be ~200 MiB; stalled answers are bounded to 64 MiB.
-        #expect(rss - baseRSS < 120 * 1024, "RSS grew from \(baseRSS) to \(rss) KiB")
+        if Self.sanitized {
+            print("not asserted under a sanitizer (shadow memory and quarantine): RSS grew from \(baseRSS) to \(rss) KiB")
+        } else {
+            #expect(rss - baseRSS < 120 * 1024, "RSS grew from \(baseRSS) to \(rss) KiB")
+        }
         try h.waitUntil("the stalled answers are dropped after the write deadline", timeout: 40) {
             self.daemonFDs(h) <= baseFDs + 2
         }

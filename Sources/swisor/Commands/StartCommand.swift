@@ -142,7 +142,7 @@ struct StartCommand: ParsableCommand {
             options.only = only.map { $0.split(separator: ",").map { String($0).trimmingSpaces } }
             return try Ecosystem.load(bytes: json, format: format == .yaml ? .yaml : .json, options: options)
         }
-        try submit(Request(command: .start, apps: eco.apps))
+        try submit(Request.start(apps: eco.apps, sharing: currentEnvironment()))
     }
 
     /// `swisor start <script> [flags] -- args`: the flags become an app object that goes
@@ -190,7 +190,7 @@ struct StartCommand: ParsableCommand {
             options.directory = cwdNow
             return try Ecosystem.load(json: .object(JSONObject(app)), options: options)
         }
-        try submit(Request(command: .start, apps: eco.apps))
+        try submit(Request.start(apps: eco.apps, sharing: currentEnvironment()))
     }
 
     private func load(_ body: (inout EcosystemOptions) throws(ConfigError) -> Ecosystem) throws -> Ecosystem {
