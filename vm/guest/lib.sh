@@ -53,8 +53,10 @@ equals() {
     if [ "$2" = "$3" ]; then pass "$1 ($3)"; else fail "$1: expected \"$2\", seen \"$3\""; fi
 }
 
-# procs_matching PATTERN: how many processes have PATTERN in their command line (the
-# tests' apps run programs with marker arguments, e.g. `sleep 4711`, to be found by).
+# procs_matching PATTERN: how many processes have a command line matching PATTERN, an
+# extended regular expression (the tests' apps run programs with marker arguments, e.g.
+# `sleep 4711`, to be found by; anchor it, ^sleep 4711$, so that a `sh -c "sleep 4711"`
+# is not counted with it).
 procs_matching() { pgrep -fc -- "$1" || true; }
 none_matching() { [ "$(procs_matching "$1")" -eq 0 ]; }
 
@@ -63,6 +65,8 @@ app_json() { $SWISOR jlist 2>/dev/null | jq -c --arg n "$1" --argjson i "${2:-0}
 app_field() { app_json "$1" "${3:-0}" | jq -r "$2"; }
 app_status() { app_field "$1" .status "${2:-0}"; }
 app_online() { [ "$(app_status "$1" "${2:-0}")" = online ]; }
+# The out log file of NAME's instance (NAME-out.log, or NAME-out-<i>.log with instances).
+app_log() { $SWISOR describe "$1" --json 2>/dev/null | jq -r --argjson i "${2:-0}" '[.[] | select(.instance == $i)][0].logs.out // empty'; }
 # The cgroup directory of NAME's instance (describe --json), while it has one.
 app_cgroup() { $SWISOR describe "$1" --json 2>/dev/null | jq -r --argjson i "${2:-0}" '[.[] | select(.instance == $i)][0].cgroup // empty'; }
 
