@@ -1,5 +1,5 @@
-# Boot persistence, first half (the second is 90-reboot.after-reboot.sh, run by the harness
-# after a real `systemctl reboot`): `swisor startup`, the service started, apps of an
+# Boot persistence, first part (the next are 90-reboot.boot2.sh and .boot3.sh, run by the
+# harness after each real `systemctl reboot`): `swisor startup`, the service started, apps of an
 # ecosystem file (names, env, instances) started and `swisor save`d. Left running on
 # purpose: the reboot is what stops them.
 . "$(dirname "$0")/../lib.sh"
