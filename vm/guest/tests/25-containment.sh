@@ -55,7 +55,10 @@ kill -KILL "$dpid"
 gone() { [ ! -d /proc/"$dpid" ] || grep -q '^State:.*Z' /proc/"$dpid"/status; }
 expect_within 10 "the daemon is gone after SIGKILL" gone
 if [ -d /proc/"$apid" ]; then pass "its app keeps running in its cgroup"; else fail "the app $apid died with its daemon"; fi
-check "swisor list starts a new daemon" $SWISOR list
+# A new daemon, as a user starting another app would make one (list and ping never start
+# a daemon, swisor(1)).
+check "swisor start of another app starts a new daemon" $SWISOR start sleep --name other -- 4723
+expect_within 30 "other online" app_online other
 if [ -d /proc/"$apid" ]; then pass "the new daemon leaves the earlier daemon's app running"; else fail "the new daemon ended the earlier daemon's app $apid"; fi
 out=$($SWISOR doctor 2>&1); rc=$?
 note "doctor:"; printf '%s\n' "$out" | sed 's/^/#   /'
@@ -73,4 +76,5 @@ expect_within 10 "the stale app ends by its cgroup.kill" sh -c "[ ! -d /proc/$ap
 rmdir "$lcg" 2>/dev/null
 if $SWISOR doctor >/dev/null 2>&1; then pass "doctor is clean once the stale cgroup is gone"; else fail "doctor after the clean-up: $($SWISOR doctor 2>&1 | tr '\n' ' ')"; fi
 check "swisor kill" $SWISOR kill
+equals "processes of the test's apps left" 0 "$(procs_matching '^sleep 472[23]$')"
 finish
