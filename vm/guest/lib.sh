@@ -10,6 +10,10 @@ SWISOR=/usr/local/bin/swisor
 FAILED=0
 export SWISOR_HOME=/root/.swisor HOME=/root
 
+# The harness's timeout(1) ends a hung test with SIGTERM: exit through the test's EXIT trap
+# (its clean-up), with timeout's own status, so that the next test starts clean.
+trap 'exit 124' TERM
+
 pass() { echo "PASS $TEST: $*"; }
 fail() { echo "FAIL $TEST: $*"; FAILED=1; }
 skip() { echo "SKIP $TEST: $*"; }
