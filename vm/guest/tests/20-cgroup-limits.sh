@@ -1,7 +1,7 @@
 # Pure cgroup v2 with the controllers systemd delegates (swisor.service, Delegate=yes):
 # the limits of an ecosystem file land in each app's cgroup files and the kernel enforces
 # them (an app over memory_max is OOM-killed and reported oom; cpu_quota throttles a
-# spinner), max_memory_restart restarts a growing app, a forking app's whole tree is in
+# spinner, memory_high holds a growing one back), max_memory_restart restarts a growing app, a forking app's whole tree is in
 # its cgroup, and `swisor stop` leaves 0 processes of it.
 . "$(dirname "$0")/../lib.sh"
 D=/root/vm-limits
@@ -41,7 +41,8 @@ cat >"$D/eco.json" <<EOF
   { "name": "hog", "script": "$D/hog.sh", "memory_max": "32M", "autorestart": false },
   { "name": "spinner", "script": "$D/spin.sh", "cpu_quota": 20 },
   { "name": "grower", "script": "$D/grower.sh", "memory_max": "256M", "max_memory_restart": "20M",
-    "restart_delay": 60000 }
+    "restart_delay": 60000 },
+  { "name": "squeezed", "script": "$D/grower.sh", "memory_high": "16M" }
 ] }
 EOF
 
@@ -78,16 +79,38 @@ if [ "$pct" -le 45 ]; then pass "the spinner used ${pct}% of a CPU under cpu_quo
 
 # ---- memory_max enforced: the hog is OOM-killed, reported oom; the service stays up.
 hog_oom() { [ "$(app_field hog .last_exit.oom)" = true ]; }
-expect_within 90 "the hog over memory_max 32M is killed by the OOM killer, last_exit.oom true" hog_oom
-equals "the hog's status after its OOM kill (autorestart false)" stopped "$(app_status hog)"
+hog_ended() { [ "$(app_status hog)" = stopped ]; }
+expect_within 90 "the hog's main process ends (status stopped, autorestart false)" hog_ended
+hog_history=$($SWISOR describe hog --json | jq -c '.[0].history')
+kernel_kills=$(journalctl -k --no-pager -o cat | grep -c 'Memory cgroup out of memory: Killed process .*(tail)')
+if hog_oom; then
+    pass "the hog over memory_max 32M is killed by the OOM killer, reported last_exit.oom true"
+elif [ "$kernel_kills" -gt 0 ] && printf '%s' "$hog_history" | jq -e 'map(.event) | index("oom")' >/dev/null; then
+    # Seen in this VM (a run with the squeezed app beside it): the kernel OOM-killed the
+    # main process (tail, exec'd by hog.sh), the daemon's once-a-second OOM check
+    # (Sampler.checkOOMKills) ran before the main process was reaped, attributed the kill
+    # to "another process of the app" and counted it as seen (oomSeen), so the reap
+    # (Supervisor: kills > oomSeen) no longer saw it: the exit is reported as a plain
+    # SIGKILL.
+    fail "swisor bug: the OOM kill of the hog's main process is reported as a plain SIGKILL (last_exit $(app_json hog | jq -c .last_exit), status_reason \"$(app_field hog .status_reason)\"), not reason oom; the kernel logged the kill of the main process, and swisor's history has an 'oom' event for another process instead: $hog_history"
+else
+    fail "the hog over memory_max 32M is not reported oom: last_exit $(app_json hog | jq -c .last_exit), kernel OOM kills of tail: $kernel_kills, history $hog_history"
+fi
 reason=$(app_field hog .status_reason)
-case $reason in *OOM*) pass "the hog's status reason names the OOM killer ($reason)" ;; *) fail "the hog's status reason: \"$reason\"" ;; esac
+case $reason in *OOM*) pass "the hog's status reason names the OOM killer ($reason)" ;; *) fail "the hog's status reason does not name the OOM killer: \"$reason\"" ;; esac
 equals "OOMPolicy=continue: the service is still active" active "$(systemctl is-active swisor.service)"
 equals "the other apps are still online" "online online" "$(app_status limited) $(app_status forker)"
 
 # ---- max_memory_restart: the grower is restarted with reason memory (checked every second).
 memory_restart() { $SWISOR describe grower --json | jq -e '.[0].history | map(.event) | index("memory")' >/dev/null; }
 expect_within 90 "the grower over max_memory_restart 20M is restarted with reason memory" memory_restart
+
+# ---- memory_high enforced: the kernel throttles and reclaims the squeezed app above 16M
+# (without swap its heap cannot go anywhere: it is held back, counted in memory.events).
+qcg=$(app_cgroup squeezed)
+equals "memory_high 16M: memory.high of squeezed" 16777216 "$(cat "$qcg/memory.high" 2>&1)"
+over_high() { [ "$(awk '$1 == "high" { print $2 }' "$qcg/memory.events")" -gt 0 ]; }
+expect_within 60 "the kernel held squeezed at memory.high (memory.events high > 0)" over_high
 
 # ---- the forking app's whole tree is in its cgroup; stop leaves nothing.
 fcg=$(app_cgroup forker)
