@@ -14,7 +14,7 @@ RELEASE_BIN   = .build/release/swisor
 DEBUG_BIN     = .build/debug/swisor
 APT_PACKAGES  = libsystemd-dev zlib1g-dev pkg-config
 
-.PHONY: all deps build debug test demo demo-stop bench fuzz test-asan install uninstall clean
+.PHONY: all deps build debug test demo demo-stop bench fuzz test-asan install uninstall clean test-vm vm-deps
 
 all: build
 
@@ -45,6 +45,30 @@ debug: deps
 test: deps
 	$(SWIFT) build --build-tests
 	SWISOR_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build
+
+# The guest suite under a real systemd (PID 1) on a pure cgroup v2 kernel: builds (or reuses,
+# .build/vm/image-<key>) a minimal Debian image, boots it under qemu with TCG, runs
+# vm/guest/ inside against the release binary, across a real reboot, and prints PASS/FAIL
+# (results, journal, console log: .build/vm/last/). See vm/run and docs/design.md.
+test-vm: build vm-deps
+	vm/run $(RELEASE_BIN)
+
+# What vm/run needs that a fresh Debian lacks: qemu (qemu-system-x86), mmdebstrap (the
+# image; the guest's kernel comes from the archive through it), e2fsprogs (mkfs.ext4 -d,
+# debugfs). Installed only when missing; the apt lists are refreshed for the image's key.
+vm-deps:
+	@missing=""; \
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$$missing qemu-system-x86"; \
+	command -v mmdebstrap >/dev/null 2>&1 || missing="$$missing mmdebstrap"; \
+	command -v debugfs >/dev/null 2>&1 && command -v mkfs.ext4 >/dev/null 2>&1 || missing="$$missing e2fsprogs"; \
+	if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	if [ -n "$$missing" ] || ! apt-cache policy linux-image-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
+		$$SUDO apt-get update -qq || exit 1; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 # Starts the examples under a throw-away home and shows them; `make demo-stop` ends it.
 DEMO_HOME ?= /tmp/swisor-demo
