@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSwisor
+import SwisorCore
 
 /// AF_UNIX stream sockets: the daemon's control socket and the CLI's connection to it.
 public enum UnixSocket {
@@ -93,8 +94,8 @@ public enum UnixSocket {
 /// Two locks, because the first lives in the home: a home removed under a live daemon
 /// (`rm -rf ~/.swisor`) takes its lock file with it, and a second daemon would then start
 /// for the same home and the same cgroups. The second is a name in the abstract socket
-/// namespace derived from the home's path: it belongs to the daemon's socket, not to any
-/// file, and the kernel frees it when the daemon dies.
+/// namespace derived from the home's path as its cgroups' names are: it belongs to the
+/// daemon's socket, not to any file, and the kernel frees it when the daemon dies.
 public enum DaemonLock {
     public struct Held {
         let file: FileDescriptor
@@ -125,20 +126,9 @@ public enum DaemonLock {
         return Held(file: fd, name: FileDescriptor(rawValue: sock))
     }
 
-    /// `@swisor/home/` and a 64-bit FNV-1a hash of the home's real path, in hex: short
-    /// enough for sun_path whatever the path's length.
+    /// `@swisor/lock/` and the name of the home's cgroup group: the lock guards exactly
+    /// what that name identifies (a home's cgroups), and is as short whatever the path.
     public static func abstractName(forHome home: String) -> String {
-        var resolved = home
-        if let real = realpath(home, nil) {
-            resolved = String(cString: real)
-            free(real)
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in resolved.utf8 {
-            hash ^= UInt64(b)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return "@swisor/home/" + String(repeating: "0", count: 16 - hex.count) + hex
+        "@swisor/lock/" + CgroupNames.group(forHome: home)
     }
 }

@@ -131,6 +131,20 @@ final class Harness {
                          stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Starts the CLI without waiting for it (a reload to interrupt): its stderr goes to
+    /// `stderr` when given. The caller waits for it and ends it.
+    func background(_ args: [String], stderr: String? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = args
+        p.environment = environment
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        if let stderr { _ = FileManager.default.createFile(atPath: stderr, contents: nil) }
+        p.standardError = FileHandle(forWritingAtPath: stderr ?? "/dev/null")
+        try p.run()
+        return p
+    }
+
     /// Runs the CLI and requires success.
     @discardableResult
     func must(_ args: [String], env: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {

@@ -297,13 +297,7 @@ struct ReadinessTests {
 
         // The new aaa waits for the trigger, so the reload holds there.
         unlink(go)
-        let reload = Process()
-        reload.executableURL = URL(fileURLWithPath: h.bin)
-        reload.arguments = ["reload", "all"]
-        reload.environment = h.environment
-        reload.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        reload.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try reload.run()
+        let reload = try h.background(["reload", "all"])
         defer { if reload.isRunning { kill(reload.processIdentifier, SIGKILL); reload.waitUntilExit() } }
         try h.waitUntil("the new aaa is started") {
             try h.describe("aaa").first?.history?.contains { $0.event == "reload" } == true
@@ -336,14 +330,7 @@ struct ReadinessTests {
         h.track(old)
         unlink(go)
         let out = h.home + "/reload.err"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        let reload = Process()
-        reload.executableURL = URL(fileURLWithPath: h.bin)
-        reload.arguments = ["reload", "aaa"]
-        reload.environment = h.environment
-        reload.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        reload.standardError = FileHandle(forWritingAtPath: out)
-        try reload.run()
+        let reload = try h.background(["reload", "aaa"], stderr: out)
         defer { if reload.isRunning { kill(reload.processIdentifier, SIGKILL); reload.waitUntilExit() } }
         try h.waitUntil("the new aaa is started") {
             try h.describe("aaa").first?.history?.contains { $0.event == "reload" } == true
