@@ -14,7 +14,7 @@ RELEASE_BIN   = .build/release/swisor
 DEBUG_BIN     = .build/debug/swisor
 APT_PACKAGES  = libsystemd-dev zlib1g-dev pkg-config
 
-.PHONY: all deps build debug test demo demo-stop bench fuzz test-asan install uninstall clean test-vm vm-deps
+.PHONY: all deps build debug test demo demo-stop bench fuzz test-asan test-tsan install uninstall clean test-vm vm-deps
 
 all: build
 
@@ -99,6 +99,18 @@ test-asan: deps
 		ASAN_OPTIONS=detect_leaks=0:replace_intrin=0:log_path=$(ASAN_LOGS)/asan \
 		$(SWIFT) test --skip-build --sanitize=address --build-path .build/asan; status=$$?; \
 	if ls $(ASAN_LOGS)/asan.* >/dev/null 2>&1; then cat $(ASAN_LOGS)/asan.*; echo "AddressSanitizer reports above"; exit 1; fi; \
+	exit $$status
+
+# The same with ThreadSanitizer (the daemon's loop and its log writer and compressor
+# threads; the CLI): reports go under TSAN_LOGS, and any report fails the target.
+TSAN_LOGS ?= /tmp/swisor-tsan
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --build-path .build/tsan
+	rm -rf $(TSAN_LOGS) && mkdir -p $(TSAN_LOGS)
+	SWISOR_SANITIZER=thread SWISOR_BIN=$(CURDIR)/.build/tsan/debug/swisor \
+		TSAN_OPTIONS=halt_on_error=0:log_path=$(TSAN_LOGS)/tsan \
+		$(SWIFT) test --skip-build --sanitize=thread --build-path .build/tsan; status=$$?; \
+	if ls $(TSAN_LOGS)/tsan.* >/dev/null 2>&1; then cat $(TSAN_LOGS)/tsan.*; echo "ThreadSanitizer reports above"; exit 1; fi; \
 	exit $$status
 
 # The seeded mutation fuzzers of the ecosystem loader and the request decoder, for longer
