@@ -281,15 +281,22 @@ struct ReadinessTests {
         #expect(try h.describe("tree").first?.processes?.count == 2)
     }
 
+    /// Starts the notifier fixture as `name`, ready at once while the file it returns
+    /// exists: removed, a new process of it (a reload's) waits there for READY=1.
+    func startGated(_ h: Harness, _ name: String) throws -> String {
+        let notifier = try Fixtures.build("notifier")
+        let go = h.home + "/go"
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
+        try h.must(["start", notifier, "--name", name, "--wait-ready", "--listen-timeout", "60s", "--", "ready-on", go])
+        return go
+    }
+
     /// A reload waiting on one instance leaves alone the instances a later request
     /// deleted; a second reload of the instance in progress is refused.
     @Test func laterRequestsWinOverAQueuedReload() throws {
         let h = try Harness()
         defer { h.shutdown() }
-        let notifier = try Fixtures.build("notifier")
-        let go = h.home + "/go"
-        _ = FileManager.default.createFile(atPath: go, contents: nil)
-        try h.must(["start", notifier, "--name", "aaa", "--wait-ready", "--listen-timeout", "60s", "--", "ready-on", go])
+        let go = try startGated(h, "aaa")
         let s = try h.script("s.sh", "exec sleep 1000\n")
         try h.must(["start", s, "--name", "bbb"])
         try h.waitUntil("aaa online") { try h.app("aaa")?.status == .online }
@@ -321,10 +328,7 @@ struct ReadinessTests {
     @Test func aReloadInterruptedByAStopSaysTheOldProcessStops() throws {
         let h = try Harness()
         defer { h.shutdown() }
-        let notifier = try Fixtures.build("notifier")
-        let go = h.home + "/go"
-        _ = FileManager.default.createFile(atPath: go, contents: nil)
-        try h.must(["start", notifier, "--name", "aaa", "--wait-ready", "--listen-timeout", "60s", "--", "ready-on", go])
+        let go = try startGated(h, "aaa")
         try h.waitUntil("aaa online") { try h.app("aaa")?.status == .online }
         let old = try #require(try h.app("aaa")?.pid)
         h.track(old)
