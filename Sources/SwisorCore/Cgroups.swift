@@ -343,6 +343,27 @@ public enum CgroupFiles {
         text.split(separator: "\n").compactMap { Int32($0) }
     }
 
+    /// `pids(_:)` on raw bytes: digits lines, anything else skipped.
+    public static func pids(_ bytes: UnsafeRawBufferPointer) -> [Int32] {
+        var out: [Int32] = []
+        var v: Int64 = 0
+        var digits = 0
+        var bad = false
+        for b in bytes {
+            if b == 0x0A {
+                if digits > 0 && !bad && v <= Int64(Int32.max) { out.append(Int32(v)) }
+                (v, digits, bad) = (0, 0, false)
+            } else if b >= 0x30 && b <= 0x39 && digits < 10 {
+                v = v * 10 + Int64(b - 0x30)
+                digits += 1
+            } else {
+                bad = true
+            }
+        }
+        if digits > 0 && !bad && v <= Int64(Int32.max) { out.append(Int32(v)) }
+        return out
+    }
+
     /// `value(of:in:)` on raw bytes, without making a String of the file.
     public static func value(of key: StaticString, in bytes: UnsafeRawBufferPointer) -> UInt64? {
         let k = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)

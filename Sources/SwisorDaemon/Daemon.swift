@@ -74,10 +74,12 @@ public final class Daemon {
         defer { lock.release() }
 
         signal(SIGPIPE, SIG_IGN)
+        let appFileLimit = FileLimits.raiseForDaemon()
         let containment = selectContainment(home: home, log: log)
         do {
             let loop = try EventLoop()
             let daemon = try Daemon(home: home, loop: loop, containment: containment)
+            daemon.supervisor.appFileLimit = appFileLimit
             return try daemon.serve(resurrect: resurrect)
         } catch {
             log.error("cannot start: \(error)")
@@ -197,7 +199,7 @@ public final class Daemon {
     // MARK: systemd
 
     private func statusLine() -> String {
-        AppStatus.summary(supervisor.list().map(\.status))
+        AppStatus.summary(supervisor.visible.map(\.status))
     }
 
     /// Statuses change in bursts (`start` of 100 apps): one STATUS= per loop turn at most,
@@ -369,8 +371,9 @@ public final class Daemon {
                 supervisor.start(specs: specs) { reply($0, nil) }
             } else if let (target, found) = targets() {
                 if found.isEmpty { return reply(noMatch(target), nil) }
-                supervisor.startExisting(found) { [unowned self] in
-                    reply(Response(apps: self.supervisor.describe(found).map(\.summary)), nil)
+                supervisor.startExisting(found) {
+                    // The new runs have no reading yet: `list` takes one when asked.
+                    reply(Response(apps: found.map { $0.info(detailed: false, snapshot: []) }), nil)
                 }
             } else {
                 reply(.failure(.badRequest, "start needs apps or a target"), nil)

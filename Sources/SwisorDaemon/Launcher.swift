@@ -39,7 +39,8 @@ enum Launcher {
             return .failure(error.message)
         }
         let request = SpawnRequest(argv: inst.spec.argv, environment: inst.environment(unit: unit), cwd: inst.spec.cwd,
-                                   stdout: out.writeEnd, stderr: err.writeEnd, cgroupProcs: cgroups)
+                                   stdout: out.writeEnd, stderr: err.writeEnd, cgroupProcs: cgroups,
+                                   fileLimit: supervisor.appFileLimit)
         let result: Result<pid_t, SpawnError>
         do { result = .success(try Spawner.spawn(request)) } catch { result = .failure(error) }
         out.writeEnd.close()

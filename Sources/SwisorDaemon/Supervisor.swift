@@ -66,8 +66,14 @@ public final class Supervisor {
 
     // MARK: Requests
 
+    /// RLIMIT_NOFILE for the apps, when the daemon raised its own (FileLimits).
+    var appFileLimit: rlimit?
+
+    /// Usage read at most a second ago (Sampler.freshen): 200 `list`s in a row read the
+    /// cgroups once.
     func list() -> [AppInfo] {
-        visible.map { $0.info(detailed: false, snapshot: []) }
+        sampler.freshen(visible, maxAgeMs: 1000)
+        return visible.map { $0.info(detailed: false, snapshot: []) }
     }
 
     func resolve(_ target: String) -> [Instance] {
@@ -79,7 +85,8 @@ public final class Supervisor {
     }
 
     func describe(_ targets: [Instance]) -> [AppInfo] {
-        sampler.freshen()
+        snapshot.refreshIfStale(maxAgeMs: 200)
+        sampler.freshen(targets, maxAgeMs: 200)
         return targets.map {
             $0.info(detailed: true, snapshot: containment.members(of: $0.unit), cgroup: containment.cgroupPath(of: $0.unit))
         }
@@ -253,6 +260,7 @@ public final class Supervisor {
         for inst in instances.values {
             for (unit, run) in inst.runs { if let p = run.pid { byPID[p] = (inst, unit) } }
         }
+        var units: [Int] = []
         for r in reaped {
             let pid: pid_t, code: Int32?, sig: Int32?
             switch r {
@@ -260,6 +268,7 @@ public final class Supervisor {
             case .signaled(let p, let s): (pid, code, sig) = (p, nil, s)
             }
             guard let (inst, unit) = byPID[pid] else { continue }
+            units.append(unit)
             inst.runs[unit]?.pid = nil
             containment.mainExited(unit: unit)
             let signal = sig.map { Signal(number: $0)?.name ?? "signal \($0)" }
@@ -270,7 +279,8 @@ public final class Supervisor {
                 post(.mainExited(unit: unit, InstanceMachine.MainExit(code: code, signal: signal, oom: false)), to: inst)
             }
         }
-        terminator.mainReaped()
+        terminator.mainReaped(units: units)
+        if !units.isEmpty { sampler.runsEnded() }
     }
 
     /// How often, 10 ms apart, an unexplained SIGKILL is checked against the OOM count.
@@ -360,7 +370,7 @@ public final class Supervisor {
             switch result {
             case .success(let pid):
                 handle(.spawned(unit: unit, pid: pid), on: inst)
-                sampler.ensureRunning()
+                sampler.runStarted(inst)
             case .failure(let reason):
                 handle(.spawnFailed(unit: unit, reason: reason), on: inst)
             }

@@ -46,10 +46,17 @@ final class Terminator {
     func begin(unit: Int, of inst: Instance) {
         guard jobs[unit] == nil else { return }
         jobs[unit] = Job(instance: inst)
+        // The settling stop before every start (nothing of an earlier run may be left)
+        // usually finds nothing: with cgroups the kernel says so, without a scan.
+        if inst.runs[unit]?.pid == nil && containment.knowsEmptinessExactly && containment.isEmpty(unit) {
+            return finish(unit)
+        }
         containment.watchEmpty(unit, loop: loop) { [unowned self] in
-            // The cgroup's `populated` changed: the last process may be gone.
+            // The cgroup's `populated` changed: its last process may be gone. Only this
+            // unit is looked at (100 apps stopping at once get 100 of these).
             self.snapshot.invalidate()
-            self.rescanNow()
+            self.snapshot.refreshOncePerTurn()
+            self.round(unit)
         }
         snapshot.refreshOncePerTurn()
         round(unit)
@@ -73,11 +80,13 @@ final class Terminator {
     }
 
     /// A reaped main process may have been the last one of its unit: with cgroups, look
-    /// now, not at the next poll (`populated 0` may have come while it was a zombie).
-    /// Without, a look is a /proc scan: the poll batches them (`stop all`).
-    func mainReaped() {
+    /// at those units now, not at the next poll (`populated 0` may have come while it
+    /// was a zombie). Without, a look is a /proc scan: the poll batches them (`stop all`).
+    func mainReaped(units: [Int]) {
         guard !jobs.isEmpty else { return }
-        if containment.knowsEmptinessExactly { rescanNow() } else { rescanSoon() }
+        guard containment.knowsEmptinessExactly else { return rescanSoon() }
+        snapshot.refreshOncePerTurn()
+        for unit in units.sorted() where jobs[unit] != nil { round(unit) }
     }
 
     /// Coalesces re-reads of the process tree: one scan serves every unit being stopped.
@@ -107,8 +116,7 @@ final class Terminator {
                 _ = ExactSignal.send(SIGKILL, to: m.identity)
             } else if !job.signalled.contains(m.identity) {
                 if plan.mainOnly && m.pid != mainPID { continue }
-                _ = ExactSignal.send(sig, to: m.identity)
-                _ = ExactSignal.send(SIGCONT, to: m.identity)
+                _ = ExactSignal.send(sig, then: SIGCONT, to: m.identity)
                 job.signalled.insert(m.identity)
             }
         }

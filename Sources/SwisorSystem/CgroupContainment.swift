@@ -20,6 +20,23 @@ public final class CgroupContainment: Containment {
         var watch: FileDescriptor?
         /// memory.stat's inactive file cache at the last read (sampled every tenth tick).
         var inactiveFile: UInt64?
+        /// The files read again and again, kept open while the cgroup exists.
+        let files = UnitFiles()
+    }
+
+    /// Descriptors of one cgroup's files, opened on first read and closed before the
+    /// directory is removed: an app nobody asks about has none open.
+    private final class UnitFiles {
+        var cpuStat: FileDescriptor?
+        var procs: FileDescriptor?
+        var memoryUsage: FileDescriptor?
+        var memoryStat: FileDescriptor?
+        var memoryEvents: FileDescriptor?
+
+        func close() {
+            for fd in [cpuStat, procs, memoryUsage, memoryStat, memoryEvents] { fd?.close() }
+            (cpuStat, procs, memoryUsage, memoryStat, memoryEvents) = (nil, nil, nil, nil, nil)
+        }
     }
     private var units: [Int: Unit] = [:]
     private var snapshot: [Int: [ProcessEntry]] = [:]
@@ -109,7 +126,7 @@ public final class CgroupContainment: Containment {
     public func mainExited(unit: Int) {}
 
     private func pids(_ unit: Unit) -> [Int32] {
-        CgroupFiles.pids(fs.read(v2Dir(unit) + "/cgroup.procs") ?? "")
+        fs.withBytes(v2Dir(unit) + "/cgroup.procs", kept: &unit.files.procs) { CgroupFiles.pids($0) } ?? []
     }
 
     public func contains(pid: pid_t, unit id: Int) -> Bool {
@@ -117,21 +134,25 @@ public final class CgroupContainment: Containment {
         return pids(unit).contains(pid)
     }
 
+    /// The snapshot is taken unit by unit, when a unit's members are first asked for
+    /// after a refresh: a stop, a start or a describe of one app reads that app's
+    /// cgroup and its processes' /proc entries, never every app's (`start all` of 100
+    /// apps asked for a refresh per start and so read the cgroups of all the apps already
+    /// running, 5,000 reads; issue 15).
     public func refresh() {
-        var next: [Int: [ProcessEntry]] = [:]
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        for (id, unit) in units where unit.exists {
-            var entries: [ProcessEntry] = []
-            for pid in pids(unit) {
-                if let e = ProcFS.entry(pid: pid, buffer: &buffer), !e.isZombie { entries.append(e) }
-            }
-            next[id] = entries
-        }
-        snapshot = next
+        snapshot.removeAll(keepingCapacity: true)
     }
 
-    public func members(of unit: Int) -> [ProcessEntry] {
-        snapshot[unit] ?? []
+    public func members(of id: Int) -> [ProcessEntry] {
+        if let known = snapshot[id] { return known }
+        guard let unit = units[id], unit.exists else { return [] }
+        var entries: [ProcessEntry] = []
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        for pid in pids(unit) {
+            if let e = ProcFS.entry(pid: pid, buffer: &buffer), !e.isZombie { entries.append(e) }
+        }
+        snapshot[id] = entries
+        return entries
     }
 
     public func sample(units ids: [Int]) -> [Int: AppUsage] {
@@ -142,17 +163,17 @@ public final class CgroupContainment: Containment {
             guard var unit = units[id], unit.exists else { continue }
             let dir = v2Dir(unit)
             // cpu.stat's usage is kept by every cgroup2, with or without the cpu controller.
-            let cpu = fs.withBytes(dir + "/cpu.stat") { CgroupFiles.value(of: "usage_usec", in: $0) } ?? nil
+            let cpu = fs.withBytes(dir + "/cpu.stat", kept: &unit.files.cpuStat) { CgroupFiles.value(of: "usage_usec", in: $0) } ?? nil
             var memory: Int64 = 0
             var count = 0
             if let (version, _) = host.controllerDirs[.memory], let mdir = self.dir(unit, .memory),
                version == .v2 || unit.v1.contains(.memory) {
-                count = fs.withBytes(dir + "/cgroup.procs") { CgroupFiles.lineCount($0) } ?? 0
-                let usage = CgroupContainment.usage(fs: fs, dir: mdir, version: version)
+                count = fs.withBytes(dir + "/cgroup.procs", kept: &unit.files.procs) { CgroupFiles.lineCount($0) } ?? 0
+                let usage = usage(unit, dir: mdir, version: version)
                 // memory.stat is the costliest file here; its inactive_file moves slowly,
-                // so it is read every tenth sample (and afresh by `memoryForLimit`).
+                // so it is read every tenth sample (and afresh by `freshMemory`).
                 if unit.inactiveFile == nil || sampleCount % 10 == UInt64(id % 10) {
-                    unit.inactiveFile = CgroupContainment.inactiveFile(fs: fs, dir: mdir, version: version)
+                    unit.inactiveFile = inactiveFile(unit, dir: mdir, version: version)
                     units[id] = unit
                 }
                 memory = CgroupContainment.workingSet(usage: usage, inactive: unit.inactiveFile)
@@ -170,24 +191,48 @@ public final class CgroupContainment: Containment {
 
     private var sampleCount: UInt64 = 0
 
-    static func inactiveFile(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> UInt64? {
-        fs.withBytes(dir + "/memory.stat") {
+    private func inactiveFile(_ unit: Unit, dir: String, version: CgroupVersion) -> UInt64? {
+        CgroupContainment.inactiveFile(fs: fs, dir: dir, version: version, kept: &unit.files.memoryStat)
+    }
+
+    private func usage(_ unit: Unit, dir: String, version: CgroupVersion) -> UInt64? {
+        CgroupContainment.usage(fs: fs, dir: dir, version: version, kept: &unit.files.memoryUsage)
+    }
+
+    static func inactiveFile(fs: CgroupFileSystem, dir: String, version: CgroupVersion, kept: inout FileDescriptor?) -> UInt64? {
+        fs.withBytes(dir + "/memory.stat", kept: &kept) {
             version == .v2 ? CgroupFiles.value(of: "inactive_file", in: $0) : CgroupFiles.value(of: "total_inactive_file", in: $0)
         } ?? nil
     }
 
-    /// The working set read afresh, for a max_memory_restart decision.
-    public func freshMemory(of id: Int) -> Int64? {
-        guard var unit = units[id], unit.exists, let (version, _) = host.controllerDirs[.memory],
-              let mdir = dir(unit, .memory), version == .v2 || unit.v1.contains(.memory) else { return nil }
-        unit.inactiveFile = CgroupContainment.inactiveFile(fs: fs, dir: mdir, version: version)
-        units[id] = unit
-        return CgroupContainment.workingSet(usage: CgroupContainment.usage(fs: fs, dir: mdir, version: version),
-                                            inactive: unit.inactiveFile)
+    static func usage(fs: CgroupFileSystem, dir: String, version: CgroupVersion, kept: inout FileDescriptor?) -> UInt64? {
+        fs.withBytes(dir + (version == .v2 ? "/memory.current" : "/memory.usage_in_bytes"), kept: &kept) {
+            CgroupFiles.number($0)
+        } ?? nil
     }
 
-    static func usage(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> UInt64? {
-        fs.withBytes(dir + (version == .v2 ? "/memory.current" : "/memory.usage_in_bytes")) { CgroupFiles.number($0) } ?? nil
+    /// The memory controller's directory of the unit, when the unit is accounted there.
+    private func memoryDir(_ unit: Unit) -> (CgroupVersion, String)? {
+        guard unit.exists, let (version, _) = host.controllerDirs[.memory], let mdir = dir(unit, .memory),
+              version == .v2 || unit.v1.contains(.memory) else { return nil }
+        return (version, mdir)
+    }
+
+    /// The working set read afresh, for a max_memory_restart decision.
+    public func freshMemory(of id: Int) -> Int64? {
+        guard var unit = units[id], let (version, mdir) = memoryDir(unit) else { return nil }
+        unit.inactiveFile = inactiveFile(unit, dir: mdir, version: version)
+        units[id] = unit
+        return CgroupContainment.workingSet(usage: usage(unit, dir: mdir, version: version), inactive: unit.inactiveFile)
+    }
+
+    /// The cgroup's whole memory usage, page cache included: one pread. The working set
+    /// is never above it, so a usage under the limit settles the memory watch's question
+    /// without memory.stat.
+    public func memoryCeiling(of id: Int) -> Int64? {
+        guard let unit = units[id], let (version, mdir) = memoryDir(unit),
+              let usage = usage(unit, dir: mdir, version: version) else { return nil }
+        return Int64(clamping: usage)
     }
 
     /// Usage minus inactive file cache: the memory the app cannot give back, as kubelet
@@ -199,8 +244,12 @@ public final class CgroupContainment: Containment {
         return Int64(clamping: usage > inactive ? usage - inactive : 0)
     }
 
+    /// One reading of a cgroup's working set, with nothing kept open.
     static func workingSet(fs: CgroupFileSystem, dir: String, version: CgroupVersion) -> Int64 {
-        workingSet(usage: usage(fs: fs, dir: dir, version: version), inactive: inactiveFile(fs: fs, dir: dir, version: version))
+        var (a, b): (FileDescriptor?, FileDescriptor?) = (nil, nil)
+        defer { a?.close(); b?.close() }
+        return workingSet(usage: usage(fs: fs, dir: dir, version: version, kept: &a),
+                          inactive: inactiveFile(fs: fs, dir: dir, version: version, kept: &b))
     }
 
     public func isEmpty(_ id: Int) -> Bool {
@@ -218,10 +267,9 @@ public final class CgroupContainment: Containment {
     }
 
     public func oomKills(_ id: Int) -> UInt64? {
-        guard let unit = units[id], unit.exists, let (version, _) = host.controllerDirs[.memory],
-              let mdir = dir(unit, .memory), version == .v2 || unit.v1.contains(.memory) else { return nil }
+        guard let unit = units[id], let (version, mdir) = memoryDir(unit) else { return nil }
         let file = version == .v2 ? "/memory.events" : "/memory.oom_control"
-        return CgroupFiles.value(of: "oom_kill", in: fs.read(mdir + file) ?? "")
+        return fs.withBytes(mdir + file, kept: &unit.files.memoryEvents) { CgroupFiles.value(of: "oom_kill", in: $0) } ?? nil
     }
 
     public func watchEmpty(_ id: Int, loop: EventLoop, _ handler: @escaping () -> Void) {
@@ -262,6 +310,7 @@ public final class CgroupContainment: Containment {
     }
 
     private func remove(_ unit: Unit) -> String? {
+        unit.files.close()
         var problems: [String] = []
         for c in unit.v1 {
             guard let d = dir(unit, c) else { continue }

@@ -29,9 +29,11 @@ public protocol Containment: AnyObject {
     func started(unit: Int, pid: pid_t)
     /// The main process of `unit` was reaped: its pid may be reused from now on.
     func mainExited(unit: Int)
-    /// Takes one snapshot of every unit's processes; `members(of:)` answers from it.
+    /// Starts a new snapshot of the units' processes; `members(of:)` answers from it.
+    /// Without cgroups this is one /proc walk for every unit; with, each unit is read
+    /// when first asked for (its cgroup names its processes: nothing to walk).
     func refresh()
-    /// Live (non-zombie) processes of `unit` in the last snapshot.
+    /// Live (non-zombie) processes of `unit` in the current snapshot.
     func members(of unit: Int) -> [ProcessEntry]
     /// Whether `pid` is a live process of `unit` (a notify message's sender): now with
     /// cgroups, else as of the last `refresh`.
@@ -41,6 +43,9 @@ public protocol Containment: AnyObject {
     /// The app's memory read now (not from the last sample), where that is cheap to get
     /// exactly: a memory restart is decided on it. nil: use the sample.
     func freshMemory(of unit: Int) -> Int64?
+    /// An upper bound of the app's memory, read at the cost of one syscall (the cgroup's
+    /// usage, page cache included): under the limit, no closer look is needed. nil: none.
+    func memoryCeiling(of unit: Int) -> Int64?
     /// No process of `unit` is left (the last snapshot, or the cgroup's `populated`).
     func isEmpty(_ unit: Int) -> Bool
     /// SIGKILLs every process of `unit` at once through the kernel (`cgroup.kill`);
@@ -156,6 +161,7 @@ public final class ProcessTreeContainment: Containment {
 
     public func isEmpty(_ unit: Int) -> Bool { members(of: unit).isEmpty }
     public func freshMemory(of unit: Int) -> Int64? { nil }
+    public func memoryCeiling(of unit: Int) -> Int64? { nil }
     public func killAll(_ unit: Int) -> Bool { false }
     public func oomKills(_ unit: Int) -> UInt64? { nil }
     public func watchEmpty(_ unit: Int, loop: EventLoop, _ handler: @escaping () -> Void) {}

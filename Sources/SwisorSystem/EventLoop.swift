@@ -92,8 +92,14 @@ public final class EventLoop {
 
     public func cancel(_ timer: TimerID?) {
         guard let timer else { return }
-        // The heap entry stays until it pops; without an action it does nothing.
+        // The heap entry stays until it reaches the top, where it is dropped without
+        // waiting for its deadline (fireDueTimers): a cancelled timer never wakes the
+        // loop. Entries far down (a cancelled cron timer) are swept out once they are
+        // most of the heap, so it never grows without bound.
         timerActions[timer.raw] = nil
+        if timers.count > 1024 && timers.count > 4 * timerActions.count {
+            timers = Heap(timers.unordered.filter { timerActions[$0.token] != nil })
+        }
     }
 
     // MARK: Signals
@@ -162,6 +168,12 @@ public final class EventLoop {
         // keep re-arming can never keep epoll_wait (signals, the socket, pipes) from running.
         let start = monotonicMilliseconds()
         while let top = timers.min {
+            if timerActions[top.token] == nil {
+                // Cancelled: dropped now, not at its deadline (a stop's kill_timeout,
+                // cancelled when the app went quietly, would wake an idle daemon).
+                _ = timers.removeMin()
+                continue
+            }
             if top.deadline > start {
                 return Int32(clamping: max(0, top.deadline - monotonicMilliseconds()))
             }

@@ -217,22 +217,30 @@ public enum ExactSignal {
     public enum Outcome: Equatable { case sent, gone, failed(Int32) }
 
     public static func send(_ signal: Int32, to target: ProcessIdentity) -> Outcome {
+        send(signal, then: nil, to: target)
+    }
+
+    /// `signal`, then `second` (SIGCONT after a stop signal), through one pidfd and one
+    /// identity check: a stop of 100 apps opens 200 pidfds, not 400.
+    public static func send(_ signal: Int32, then second: Int32?, to target: ProcessIdentity) -> Outcome {
         let pidfd = cswisor_pidfd_open(target.pid)
-        if pidfd < 0 { return errno == ESRCH ? .gone : fallback(signal, target) }
+        if pidfd < 0 { return errno == ESRCH ? .gone : fallback(signal, then: second, target) }
         defer { Glibc.close(pidfd) }
         guard let now = ProcFS.entry(pid: target.pid), now.startTime == target.startTime else { return .gone }
-        if cswisor_pidfd_send_signal(pidfd, signal) == 0 { return .sent }
-        return errno == ESRCH ? .gone : .failed(errno)
+        guard cswisor_pidfd_send_signal(pidfd, signal) == 0 else { return errno == ESRCH ? .gone : .failed(errno) }
+        if let second, cswisor_pidfd_send_signal(pidfd, second) != 0 && errno != ESRCH { return .failed(errno) }
+        return .sent
     }
 
     /// Kernels before 5.3 have no pidfd: check the start time, then kill(2). The window
     /// between the two is microseconds, and pid reuse within it needs the whole pid
     /// space to wrap.
-    private static func fallback(_ signal: Int32, _ target: ProcessIdentity) -> Outcome {
+    private static func fallback(_ signal: Int32, then second: Int32?, _ target: ProcessIdentity) -> Outcome {
         guard errno == ENOSYS else { return .failed(errno) }
         guard let now = ProcFS.entry(pid: target.pid), now.startTime == target.startTime else { return .gone }
-        if kill(target.pid, signal) == 0 { return .sent }
-        return errno == ESRCH ? .gone : .failed(errno)
+        guard kill(target.pid, signal) == 0 else { return errno == ESRCH ? .gone : .failed(errno) }
+        if let second, kill(target.pid, second) != 0 && errno != ESRCH { return .failed(errno) }
+        return .sent
     }
 }
 

@@ -12,22 +12,27 @@ public struct SpawnRequest {
     public var stderr: FileDescriptor
     /// Open `cgroup.procs` files the child writes itself into before exec.
     public var cgroupProcs: [FileDescriptor]
+    /// RLIMIT_NOFILE for the program, when it is not the caller's (the daemon raises
+    /// its own: FileLimits).
+    public var fileLimit: rlimit?
 
     public init(argv: [String], environment: [String: String], cwd: String,
-                stdout: FileDescriptor, stderr: FileDescriptor, cgroupProcs: [FileDescriptor] = []) {
+                stdout: FileDescriptor, stderr: FileDescriptor, cgroupProcs: [FileDescriptor] = [],
+                fileLimit: rlimit? = nil) {
         self.argv = argv
         self.environment = environment
         self.cwd = cwd
         self.stdout = stdout
         self.stderr = stderr
         self.cgroupProcs = cgroupProcs
+        self.fileLimit = fileLimit
     }
 }
 
 /// Why a child never reached its program, with the errno the child saw.
 public struct SpawnError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Stage: String, Sendable {
-        case resolve, fork, setsid, cgroup, stdio, chdir, exec, pipe
+        case resolve, fork, setsid, cgroup, stdio, chdir, exec, pipe, rlimit
     }
     public var stage: Stage
     public var errno: Int32
@@ -61,12 +66,17 @@ public enum Spawner {
         var stageOut: Int32 = 0
         let envStrings = request.environment.map { "\($0.key)=\($0.value)" }
         let cgroupFDs = request.cgroupProcs.map(\.rawValue)
+        var limit = request.fileLimit ?? rlimit()
+        let hasLimit = request.fileLimit != nil
         let pid = withCStrings(request.argv) { argv in
             withCStrings(envStrings) { envp in
                 cgroupFDs.withUnsafeBufferPointer { cg in
-                    cswisor_spawn(path, argv, envp, request.cwd, nullFD,
-                                  request.stdout.rawValue, request.stderr.rawValue,
-                                  cg.baseAddress, Int32(cg.count), &errnoOut, &stageOut)
+                    withUnsafePointer(to: &limit) { nofile in
+                        cswisor_spawn(path, argv, envp, request.cwd, nullFD,
+                                      request.stdout.rawValue, request.stderr.rawValue,
+                                      cg.baseAddress, Int32(cg.count), hasLimit ? nofile : nil,
+                                      &errnoOut, &stageOut)
+                    }
                 }
             }
         }
@@ -79,6 +89,7 @@ public enum Spawner {
             case CSWISOR_STAGE_STDIO.rawValue: stage = .stdio
             case CSWISOR_STAGE_CHDIR.rawValue: stage = .chdir
             case CSWISOR_STAGE_PIPE.rawValue: stage = .pipe
+            case CSWISOR_STAGE_RLIMIT.rawValue: stage = .rlimit
             default: stage = .exec
             }
             throw SpawnError(stage: stage, errno: errnoOut, subject: stage == .chdir ? request.cwd : path)

@@ -217,8 +217,36 @@ func getpidForTest() -> Int32 { getpid() }
         #expect(loop.timers.isEmpty)
     }
 
-    /// `cancel` drops the action at once; the heap entry stays until its deadline, then
-    /// pops without running anything.
+    /// A cancelled timer never wakes the loop: its entry is dropped as soon as it is the
+    /// earliest, not at its deadline (issue 15: a stop's cancelled kill_timeout woke an
+    /// idle daemon 1.6 s later, once per app).
+    @Test func aCancelledTimerNeverWakesTheLoop() throws {
+        let loop = try EventLoop()
+        let dropped = loop.schedule(afterMilliseconds: 20) { Issue.record("a cancelled timer ran") }
+        loop.cancel(dropped)
+        var turnAtEnd: UInt64 = 0
+        loop.schedule(afterMilliseconds: 100) {
+            turnAtEnd = loop.turn
+            loop.stop()
+        }
+        loop.run()
+        // Turn 1 waits for the 100 ms timer at once; turn 2 runs it. A wake-up at 20 ms
+        // for the cancelled one would make it turn 3.
+        #expect(turnAtEnd == 2, "the loop turned \(turnAtEnd) times")
+    }
+
+    /// Cancelled entries deep in the heap (far deadlines) are swept once they are most of
+    /// it: a daemon that arms and cancels long timers all day keeps a small heap.
+    @Test func cancelledFarTimersAreSwept() throws {
+        let loop = try EventLoop()
+        let kept = loop.schedule(afterMilliseconds: 1) {}
+        for _ in 0..<5000 { loop.cancel(loop.schedule(afterMilliseconds: 3_600_000) {}) }
+        #expect(loop.timers.count <= 1025, "\(loop.timers.count) entries for one live timer")
+        loop.cancel(kept)
+    }
+
+    /// `cancel` drops the action at once; the heap entry stays until it is the earliest,
+    /// then pops without running anything.
     @Test func aCancelledTimerPopsLaterAndDoesNothing() throws {
         let loop = try EventLoop()
         var fired: [String] = []

@@ -2,6 +2,7 @@
 #define CSWISOR_H
 
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /// Where a failed spawn stopped, reported by the child through its CLOEXEC pipe.
@@ -13,17 +14,21 @@ typedef enum {
     CSWISOR_STAGE_CHDIR = 5,
     CSWISOR_STAGE_EXEC = 6,
     CSWISOR_STAGE_PIPE = 7,
+    CSWISOR_STAGE_RLIMIT = 8,
 } cswisor_spawn_stage;
 
 /// Forks a child that starts a new session (and process group), writes itself into
 /// each cgroup of `cgroup_procs_fds` (open cgroup.procs files: the cgroup2 one first,
 /// then v1 controllers on hybrid hosts; `cgroup_count` may be 0), installs
-/// stdin/stdout/stderr, changes directory and execs `path`. Only async-signal-safe
-/// calls run in the child. Returns the pid, or -1 with *err_errno and *err_stage set
-/// when the child could not exec (the child is already reaped then).
+/// stdin/stdout/stderr, changes directory, sets RLIMIT_NOFILE to `*nofile` (unless
+/// NULL) and execs `path`. Only async-signal-safe calls run in the child, which shares
+/// the caller's memory until it execs (CLONE_VM | CLONE_VFORK). Returns the pid, or -1
+/// with *err_errno and *err_stage set when the child could not exec (the child is
+/// already reaped then).
 pid_t cswisor_spawn(const char *path, char *const argv[], char *const envp[],
                     const char *cwd, int stdin_fd, int stdout_fd, int stderr_fd,
                     const int *cgroup_procs_fds, int cgroup_count,
+                    const struct rlimit *nofile,
                     int *err_errno, int *err_stage);
 
 /// Makes the caller a child subreaper: orphans of its descendants are re-parented to it.
