@@ -189,6 +189,13 @@ public struct AppSpec: Codable, Sendable, Equatable {
                        tasksMax: tasksMax, cpuQuotaPercent: cpuQuotaPercent)
     }
 
+    /// Whether a run may reuse the empty cgroup of the run before (docs/design.md,
+    /// "Containment with cgroups"): not with a memory option, whose accounting must not
+    /// see page cache charged to an earlier run.
+    public var reusesCgroup: Bool {
+        maxMemoryRestartBytes == nil && memoryMaxBytes == nil && memoryHighBytes == nil
+    }
+
     public static let defaultNamespace = "default"
     public static let defaultInstanceVar = "NODE_APP_INSTANCE"
     public static let defaultKillSignal = Signal.sigint

@@ -22,6 +22,8 @@ final class Instance {
         var memory: Int64 = 0
         var processCount = 0
         var lastCPUMicros: UInt64 = 0
+        /// The cgroup's CPU time when the run began (not 0 in a reused cgroup).
+        var cpuBaseMicros: UInt64 = 0
         /// OOM kills in the run's cgroup already reported.
         var oomSeen: UInt64 = 0
         var lastSampleMono: Int64 = 0

@@ -38,6 +38,8 @@ enum Launcher {
             for fd in [out.readEnd, out.writeEnd, err.readEnd, err.writeEnd] { fd.close() }
             return .failure(error.message)
         }
+        // A reused cgroup has counted the runs before: the new run starts from here.
+        let baseline = containment.baseline(of: unit)
         let request = SpawnRequest(argv: inst.spec.argv, environment: inst.environment(unit: unit), cwd: inst.spec.cwd,
                                    stdout: out.writeEnd, stderr: err.writeEnd, cgroupProcs: cgroups,
                                    fileLimit: supervisor.appFileLimit)
@@ -56,6 +58,8 @@ enum Launcher {
         case .success(let pid):
             var run = Instance.Run(unit: unit)
             run.pid = pid
+            run.cpuBaseMicros = baseline?.cpuMicroseconds ?? 0
+            run.oomSeen = baseline?.oomKills ?? 0
             run.startedMono = monotonicMilliseconds()
             inst.runs[unit] = run
             supervisor.snapshot.invalidate()

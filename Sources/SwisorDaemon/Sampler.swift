@@ -48,7 +48,7 @@ final class Sampler {
             // The share of one CPU since the previous reading, or since the run began:
             // there is no reading in between to take a shorter window from.
             let since = run.lastSampleMono > 0 ? run.lastSampleMono : run.startedMono
-            let base = run.lastSampleMono > 0 ? run.lastCPUMicros : 0
+            let base = run.lastSampleMono > 0 ? run.lastCPUMicros : run.cpuBaseMicros
             if now > since && u.cpuMicroseconds >= base {
                 let cpuMs = Double(u.cpuMicroseconds - base) / 1000
                 run.cpu = (cpuMs / Double(now - since) * 1000).rounded() / 10

@@ -426,6 +426,13 @@ public final class Supervisor {
             if inst.machine.isDeleted, let shown = visible.firstIndex(where: { $0 === inst }) {
                 visible.remove(at: shown)
             }
+            // No run follows a stopped or errored instance: the cgroup its last run left
+            // for the next one goes (Terminator.finish parks it).
+            if inst.pid == nil, inst.status == .stopped || inst.status == .errored,
+               !terminator.isStopping(inst.unit), let problem = containment.finished(unit: inst.unit) {
+                inst.record("cgroup", problem)
+                log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
+            }
             // A deleted instance too: the daemon's STATUS= line must stop counting it.
             onStatusChange?()
         }

@@ -133,7 +133,13 @@ final class Terminator {
             inst.record("oom", what + (inst.spec.memoryMaxBytes.map { " (memory_max \(Sampler.mebibytes(Int64(clamping: $0))))" } ?? ""))
             inst.runs[unit]?.oomSeen = kills
         }
-        if let problem = containment.finished(unit: unit) {
+        // The cgroup of an app without memory options is kept for its next run (a
+        // restart reuses it: no rmdir and mkdir in a respawn); one with memory options
+        // gets a new one each run, so that no page cache charged to an earlier run
+        // counts against the next. The Supervisor removes it once no run follows.
+        if unit == inst.unit && inst.spec.reusesCgroup && containment.park(unit: unit) {
+            // kept
+        } else if let problem = containment.finished(unit: unit) {
             inst.record("cgroup", problem)
             log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
         }

@@ -22,6 +22,12 @@ public final class CgroupContainment: Containment {
         var inactiveFile: UInt64?
         /// The files read again and again, kept open while the cgroup exists.
         let files = UnitFiles()
+        /// Empty, kept for the unit's next run (`park`), with the limits it was made with.
+        var parked = false
+        var limits = ResourceLimits()
+        /// The current run reuses the cgroup of an earlier one: its counters do not
+        /// start at zero (`baseline`).
+        var reused = false
     }
 
     /// Descriptors of one cgroup's files, opened on first read and closed before the
@@ -76,8 +82,18 @@ public final class CgroupContainment: Containment {
         case .failure(let p): throw ContainmentError(p.description)
         case .success(let w): writes = w
         }
-        if let old = units[id], old.exists { _ = remove(old) }
         let v1 = CgroupLimits.controllers(for: limits).filter { host.controllerDirs[$0]?.version == .v1 }.sorted()
+        if var old = units[id], old.exists {
+            if old.parked && old.limits == limits && old.v1 == v1, let fds = try? joinFiles(old) {
+                // The same limits as the run before: the empty cgroup it left serves
+                // again (a mkdir and an rmdir per controller less in every respawn).
+                old.parked = false
+                old.reused = true
+                units[id] = old
+                return fds
+            }
+            _ = remove(old)
+        }
         // A populated cgroup of an earlier daemon, or the other run of a reload, may hold
         // this name: never share it.
         var dirName = CgroupNames.app(id: label, name: name)
@@ -88,6 +104,7 @@ public final class CgroupContainment: Containment {
             suffix += 1
         }
         var unit = Unit(name: dirName, v1: v1, exists: true, watch: units[id]?.watch)
+        unit.limits = limits
         var fds: [FileDescriptor] = []
         do {
             // A directory left by a run whose removal failed is made anew: limits
@@ -106,11 +123,7 @@ public final class CgroupContainment: Containment {
                     throw error
                 }
             }
-            fds.append(try fs.openForWriting(v2Dir(unit) + "/cgroup.procs"))
-            for c in v1 {
-                guard let d = dir(unit, c) else { continue }
-                fds.append(try fs.openForWriting(d + "/cgroup.procs"))
-            }
+            fds = try joinFiles(unit)
         } catch {
             for fd in fds { fd.close() }
             _ = remove(unit)
@@ -120,6 +133,38 @@ public final class CgroupContainment: Containment {
         }
         units[id] = unit
         return fds
+    }
+
+    /// The cgroup.procs files the child writes itself into: cgroup2 first, then v1.
+    private func joinFiles(_ unit: Unit) throws(SystemError) -> [FileDescriptor] {
+        var fds: [FileDescriptor] = []
+        do {
+            fds.append(try fs.openForWriting(v2Dir(unit) + "/cgroup.procs"))
+            for c in unit.v1 {
+                guard let d = dir(unit, c) else { continue }
+                fds.append(try fs.openForWriting(d + "/cgroup.procs"))
+            }
+        } catch {
+            for fd in fds { fd.close() }
+            throw error
+        }
+        return fds
+    }
+
+    /// The caller (the end of a stop) has just seen the cgroup empty.
+    public func park(unit id: Int) -> Bool {
+        guard var unit = units[id], unit.exists else { return false }
+        unit.parked = true
+        unit.reused = false
+        units[id] = unit
+        snapshot[id] = nil
+        return true
+    }
+
+    public func baseline(of id: Int) -> AppUsageBaseline? {
+        guard let unit = units[id], unit.exists, unit.reused else { return nil }
+        let cpu = fs.withBytes(v2Dir(unit) + "/cpu.stat", kept: &unit.files.cpuStat) { CgroupFiles.value(of: "usage_usec", in: $0) } ?? nil
+        return AppUsageBaseline(cpuMicroseconds: cpu ?? 0, oomKills: oomKills(id) ?? 0)
     }
 
     public func started(unit: Int, pid: pid_t) {}
@@ -304,6 +349,7 @@ public final class CgroupContainment: Containment {
         guard var unit = units[id], unit.exists else { return nil }
         let problem = remove(unit)
         unit.exists = problem != nil
+        unit.parked = false
         units[id] = unit
         snapshot[id] = nil
         return problem

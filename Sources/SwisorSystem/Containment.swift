@@ -56,9 +56,16 @@ public protocol Containment: AnyObject {
     /// Calls `handler` on the loop when `unit` may have become empty; until `unwatch`.
     func watchEmpty(_ unit: Int, loop: EventLoop, _ handler: @escaping () -> Void)
     func unwatch(_ unit: Int, loop: EventLoop)
-    /// The termination of `unit` ended and nothing of it is left: remove its cgroup.
-    /// Returns a problem to log, if any.
+    /// The termination of `unit` ended and nothing of it is left: remove its cgroup
+    /// (a parked one too). Returns a problem to log, if any.
     func finished(unit: Int) -> String?
+    /// Nothing of `unit` is left and its next run may follow: keep its empty cgroup for
+    /// that run, which `prepare` reuses when the limits are the same (else it makes a
+    /// new one). false: nothing to keep (the caller calls `finished`).
+    func park(unit: Int) -> Bool
+    /// The counters the current run's cgroup had when the run began: nil when they
+    /// began at zero (a new cgroup), else those of a reused one.
+    func baseline(of unit: Int) -> AppUsageBaseline?
     /// The unit is gone for good (deleted): forget it.
     func release(unit: Int)
     /// The cgroup directory of `unit`, when it has one now.
@@ -73,6 +80,17 @@ extension Containment {
     /// A unit named after itself.
     public func prepare(unit: Int, name: String, limits: ResourceLimits) throws(ContainmentError) -> [FileDescriptor] {
         try prepare(unit: unit, id: unit, name: name, limits: limits)
+    }
+}
+
+/// What a reused cgroup had counted before the run began.
+public struct AppUsageBaseline: Sendable, Equatable {
+    public var cpuMicroseconds: UInt64
+    public var oomKills: UInt64
+
+    public init(cpuMicroseconds: UInt64, oomKills: UInt64) {
+        self.cpuMicroseconds = cpuMicroseconds
+        self.oomKills = oomKills
     }
 }
 
@@ -167,6 +185,8 @@ public final class ProcessTreeContainment: Containment {
     public func watchEmpty(_ unit: Int, loop: EventLoop, _ handler: @escaping () -> Void) {}
     public func unwatch(_ unit: Int, loop: EventLoop) {}
     public func finished(unit: Int) -> String? { nil }
+    public func park(unit: Int) -> Bool { false }
+    public func baseline(of unit: Int) -> AppUsageBaseline? { nil }
     public func cgroupPath(of unit: Int) -> String? { nil }
     public func shutdown() {}
     public func strayGroups() -> [(path: String, pids: [pid_t])] { [] }

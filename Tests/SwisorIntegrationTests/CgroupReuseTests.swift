@@ -1,0 +1,81 @@
+import Foundation
+import SwisorCore
+import SwisorSystem
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A restart reuses the empty cgroup of the run before (issue 15: no rmdir and mkdir in
+/// a respawn), unless the app has a memory option; a stop removes it; the counters of a
+/// reused cgroup are taken from where the new run began.
+@Suite struct CgroupReuseTests {
+    /// A script that appends its cgroup directory's inode (a new directory gets a new
+    /// one) to `runs-<name>`, crashes twice, then stays up.
+    static let recorder = """
+    cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+    for root in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        if [ -d "$root$cg" ]; then stat -c %i "$root$cg" >> "runs-$SWISOR_APP_NAME"; break; fi
+    done
+    [ "$(wc -l < "runs-$SWISOR_APP_NAME")" -ge 3 ] || { sleep 0.2; exit 1; }
+    while :; do sleep 3600; done
+
+    """
+
+    @Test func restartsReuseTheCgroupUnlessTheAppWatchesMemory() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        guard try CgroupTests.cgroupDaemon(h) != nil else { return }
+        try h.script("recorder.sh", Self.recorder)
+        let eco = try h.file("eco.json", #"""
+        {"apps": [{"name": "plain", "script": "./recorder.sh"},
+                  {"name": "watched", "script": "./recorder.sh", "max_memory_restart": "1G"}]}
+        """#)
+        try h.must(["start", eco], cwd: h.home)
+        func runs(_ name: String) -> [String] { h.read("runs-" + name).split(separator: "\n").map(String.init) }
+        try h.waitUntil("both apps ran three times", timeout: 30) {
+            try runs("plain").count >= 3 && runs("watched").count >= 3 && h.list().allSatisfy { $0.status == .online }
+        }
+        #expect(Set(runs("plain")).count == 1, "plain's runs were in cgroups \(runs("plain"))")
+        #expect(Set(runs("watched").prefix(3)).count == 3, "watched's runs were in cgroups \(runs("watched"))")
+
+        let plain = try #require(try h.describe("plain").first)
+        let cgroup = try #require(plain.cgroup)
+        if let pid = plain.pid { h.track(pid) }
+        #expect(FileManager.default.fileExists(atPath: cgroup))
+        try h.must(["stop", "plain"])
+        #expect(!FileManager.default.fileExists(atPath: cgroup), "the stop left \(cgroup)")
+        #expect(try h.app("plain")?.status == .stopped)
+    }
+
+    @Test func aReusedCgroupCountsTheCPUOfTheNewRunOnly() throws {
+        let h = try Harness()
+        defer { h.shutdown() }
+        guard try CgroupTests.cgroupDaemon(h) != nil else { return }
+        // The first run burns 0.6 s of CPU and crashes; the second sleeps.
+        try h.script("burst.sh", """
+        if [ ! -e burned ]; then
+            end=$(( $(date +%s%N) + 600000000 ))
+            while [ "$(date +%s%N)" -lt "$end" ]; do :; done
+            touch burned
+            exit 1
+        fi
+        while :; do sleep 3600; done
+
+        """)
+        let eco = try h.file("eco.json", #"{"apps": [{"name": "burst", "script": "./burst.sh"}]}"#)
+        try h.must(["start", eco], cwd: h.home)
+        var second: AppInfo?
+        try h.waitUntil("the second run is up", timeout: 20) {
+            guard let a = try h.app("burst"), a.restarts == 1, a.status == .online, a.pid != nil else { return false }
+            second = a
+            return true
+        }
+        let first = try #require(second)
+        if let pid = first.pid { h.track(pid) }
+        // Counted from 0 in the reused cgroup, the first run's 600 ms over the second
+        // run's few ms of uptime would read as hundreds of percent.
+        #expect(first.cpu < 50, "the second run's first reading: \(first.cpu)% CPU")
+    }
+}
