@@ -38,10 +38,11 @@ public final class CgroupContainment: Containment {
         var memoryUsage: FileDescriptor?
         var memoryStat: FileDescriptor?
         var memoryEvents: FileDescriptor?
+        var events: FileDescriptor?
 
         func close() {
-            for fd in [cpuStat, procs, memoryUsage, memoryStat, memoryEvents] { fd?.close() }
-            (cpuStat, procs, memoryUsage, memoryStat, memoryEvents) = (nil, nil, nil, nil, nil)
+            for fd in [cpuStat, procs, memoryUsage, memoryStat, memoryEvents, events] { fd?.close() }
+            (cpuStat, procs, memoryUsage, memoryStat, memoryEvents, events) = (nil, nil, nil, nil, nil, nil)
         }
     }
     private var units: [Int: Unit] = [:]
@@ -299,11 +300,13 @@ public final class CgroupContainment: Containment {
 
     public func isEmpty(_ id: Int) -> Bool {
         guard let unit = units[id], unit.exists else { return true }
-        guard let text = fs.read(v2Dir(unit) + "/cgroup.events") else {
+        guard let populated = fs.withBytes(v2Dir(unit) + "/cgroup.events", kept: &unit.files.events, {
+            CgroupFiles.value(of: "populated", in: $0)
+        }) else {
             // Gone (removed by hand): nothing can be in it.
             return !fs.exists(v2Dir(unit))
         }
-        return CgroupFiles.populated(text) == false
+        return populated == 0
     }
 
     public func killAll(_ id: Int) -> Bool {

@@ -112,9 +112,13 @@ public enum ProcFS {
         return buffer.withUnsafeMutableBufferPointer { buf -> ProcessEntry? in
             var n = 0
             while n < buf.count {
+                let room = buf.count - n
                 guard let r = try? fd.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buf[n...]))),
                       r > 0 else { break }
                 n += r
+                // /proc/<pid>/stat is produced whole by one read: a short read is the
+                // end (no second call to see 0; a stop reads it twice per process).
+                if r < room { break }
             }
             return parseStat(UnsafeBufferPointer(rebasing: buf[0..<n]))
         }
