@@ -62,8 +62,24 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// Keys that appeared more than once, each listed once, in order of their second use.
     public private(set) var duplicateKeys: [String] = []
     private var index: [String: Int] = [:]
+    /// false for an object an encoder built from keys it knows are distinct
+    /// (`init(distinct:)`): no index is kept until the object is changed, and a lookup
+    /// scans. `list` at 100 apps hashed every key of every row into an index nobody read.
+    private var indexed = true
 
     public init() {}
+
+    /// Members with distinct keys (the caller's promise), as encoders write them.
+    public init(distinct members: [(key: String, value: JSON)]) {
+        self.members = members
+        indexed = false
+    }
+
+    private mutating func buildIndex() {
+        guard !indexed else { return }
+        index = Dictionary(members.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { _, last in last })
+        indexed = true
+    }
 
     public init(_ members: [(key: String, value: JSON)]) {
         self.members.reserveCapacity(members.count)
@@ -80,8 +96,12 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     /// Setting `nil` removes the member.
     public subscript(key: String) -> JSON? {
-        get { index[key].map { members[$0].value } }
+        get {
+            guard indexed else { return members.first { $0.key == key }?.value }
+            return index[key].map { members[$0].value }
+        }
         set {
+            buildIndex()
             if let newValue {
                 if let i = index[key] {
                     members[i].value = newValue
@@ -98,6 +118,7 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     /// Adds a member as the parser meets it: a repeated key overwrites and is recorded.
     mutating func append(_ key: String, _ value: JSON) {
+        buildIndex()
         if let i = index[key] {
             members[i].value = value
             if !duplicateKeys.contains(key) { duplicateKeys.append(key) }

@@ -391,7 +391,7 @@ extension Response {
             guard let row = app.summaryJSON else { return nil }
             rows.append(row)
         }
-        return .object(JSONObject([("apps", .array(rows)), ("ok", .bool(true)), ("v", .int(Int64(version)))]))
+        return .object(JSONObject(distinct: [("apps", .array(rows)), ("ok", .bool(true)), ("v", .int(Int64(version)))]))
     }
 }
 
@@ -413,7 +413,7 @@ extension AppInfo {
             e.append(("requested", .bool(lastExit.requested)))
             e.append(("run_ms", .int(lastExit.runMs)))
             if let signal = lastExit.signal { e.append(("signal", .string(signal))) }
-            m.append(("last_exit", .object(JSONObject(e))))
+            m.append(("last_exit", .object(JSONObject(distinct: e))))
         }
         m.append(("memory", .int(memory)))
         m.append(("name", .string(name)))
@@ -428,7 +428,7 @@ extension AppInfo {
         if let statusReason { m.append(("status_reason", .string(statusReason))) }
         m.append(("unstable_restarts", .int(Int64(unstableRestarts))))
         if let uptimeMs { m.append(("uptime_ms", .int(uptimeMs))) }
-        return .object(JSONObject(m))
+        return .object(JSONObject(distinct: m))
     }
 }
 
@@ -449,7 +449,7 @@ extension Request {
         var m: [(key: String, value: JSON)] = [("command", .string(command.rawValue))]
         if let target { m.append(("target", .string(target))) }
         m.append(("v", .int(Int64(version))))
-        return .object(JSONObject(m))
+        return .object(JSONObject(distinct: m))
     }
 }
 

@@ -29,10 +29,13 @@ final class Sampler {
         let now = monotonicMilliseconds()
         var stale: [Instance] = []
         for inst in targets {
-            if inst.pid != nil || supervisor.terminator.isStopping(inst.unit) {
-                if now - inst.run.lastSampleMono > maxAgeMs { stale.append(inst) }
-            } else if inst.runs[inst.unit]?.lastSampleMono ?? 0 != 0 {
-                inst.runs[inst.unit]?.clearUsage()
+            // One lookup of the run per instance: `list` runs this for every app.
+            let unit = inst.unit
+            guard let run = inst.runs[unit] else { continue }
+            if run.pid != nil || supervisor.terminator.isStopping(unit) {
+                if now - run.lastSampleMono > maxAgeMs { stale.append(inst) }
+            } else if run.lastSampleMono != 0 {
+                inst.runs[unit]?.clearUsage()
             }
         }
         guard !stale.isEmpty else { return }

@@ -279,4 +279,19 @@ struct JSONTests {
         #expect(object["escaped"]?.stringValue?.count == 400_000)
         #expect(object["key19999"] == [19999, 19999.5, "v19999"])
     }
+
+    /// An encoder's object (`init(distinct:)`) keeps no index, yet answers lookups, takes
+    /// changes and compares as any other object.
+    @Test func anObjectBuiltFromDistinctKeysBehavesAsAnyOther() {
+        var built = JSONObject(distinct: [("a", 1), ("b", "x"), ("c", true)])
+        #expect(built["b"] == "x")
+        #expect(built["missing"] == nil)
+        #expect(built == JSONObject([("c", true), ("a", 1), ("b", "x")]))
+        built["a"] = 2
+        built["d"] = .null
+        built["b"] = nil
+        #expect(built.keys == ["a", "c", "d"])
+        #expect(built["a"] == 2)
+        #expect(JSON.object(built).serialized() == #"{"a":2,"c":true,"d":null}"#)
+    }
 }
