@@ -1962,13 +1962,15 @@ def _goal_notes(r, rows):
                        f"{v['window_ms_per_s_ticks']} ms/s from /proc/PID/stat ({v['ticks']} ticks)")
     if win:
         w = (r.get("idle_cpu") or {})
+        tick = 10 / max(1, w.get("window_s") or 1)
         L.append(f"- Idle CPU: the daemon's utime+stime per second of a {w.get('window_s')} s window "
                  f"with nothing asked of it; the figure is the median of its {w.get('parts')} "
                  f"sub-windows, read from the process CPU clock (ns). Over the whole window: "
-                 + "; ".join(win) + f". One clock tick (10 ms) over {w.get('window_s')} s is "
-                 f"{10 / max(1, w.get('window_s') or 1):.3f} ms/s, coarser than the 0.1 ms/s goal "
-                 f"at 60 s: the ticks can say only that a figure is below a tick. "
-                 "supervisord has no memory watch, so both idle rows show its one window.")
+                 + "; ".join(win) + f". One clock tick (10 ms) over this {w.get('window_s')} s "
+                 f"window is {tick:.3f} ms/s"
+                 + (", coarser than the 0.1 ms/s goal: the ticks alone could only say that a figure "
+                    "is below one tick. " if tick > 0.1 else ". ")
+                 + "supervisord has no memory watch, so both idle rows show its one window.")
     if "start_all" in by:
         ss = r.get("startstop") or {}
         L.append(f"- Start: the apps are registered and stopped; from the fork of the start command "
