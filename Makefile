@@ -10,7 +10,10 @@ PREFIX       ?= /usr/local
 GLIBC_MINOR  := $(shell getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc 2\.\([0-9]*\).*/\1/p')
 RELR_FLAGS   := $(shell [ "$(GLIBC_MINOR)" -ge 36 ] 2>/dev/null && echo "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs")
 BUILD_FLAGS  ?= -c release --static-swift-stdlib $(RELR_FLAGS)
+# Two executables, always side by side: swisor (the CLI) and swisord (the daemon it starts,
+# and the unit runs). The daemon's path follows the CLI's, so RELEASE_BIN=... moves both.
 RELEASE_BIN   = .build/release/swisor
+RELEASE_DAEMON = $(dir $(RELEASE_BIN))swisord
 DEBUG_BIN     = .build/debug/swisor
 APT_PACKAGES  = libsystemd-dev zlib1g-dev pkg-config
 
@@ -36,9 +39,11 @@ deps:
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product swisor
+	$(SWIFT) build $(BUILD_FLAGS) --product swisord
 
 debug: deps
 	$(SWIFT) build --product swisor
+	$(SWIFT) build --product swisord
 
 # Unit tests (pure core) and integration tests (a real daemon, the real CLI binary and
 # real processes under a temporary SWISOR_HOME).
@@ -121,8 +126,9 @@ fuzz: deps
 	SWISOR_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(SWIFT) test --skip-build --filter 'FuzzTests|RequestFuzzTests'
 
 # The shipped units (dist/): root's daemon with the default home, ExecStart= naming the
-# installed binary. systemd reads packaged system units from /usr/local/lib/systemd/system
-# and /usr/lib/systemd/system (`make install PREFIX=/usr` puts them in the latter);
+# installed daemon (swisord), ExecReload= the installed CLI. systemd reads packaged system
+# units from /usr/local/lib/systemd/system and /usr/lib/systemd/system (`make install
+# PREFIX=/usr` puts them in the latter);
 # `swisor startup` writes units for one installation to /etc/systemd/system, which
 # takes precedence over both. Installed, not enabled: `systemctl enable swisor.service`.
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
@@ -131,6 +137,7 @@ UNITS         = swisor.service swisor.socket
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/swisor
+	install -m 0755 $(RELEASE_DAEMON) $(DESTDIR)$(PREFIX)/bin/swisord
 	install -m 0644 man/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1
 	install -m 0644 man/swisor-ecosystem.5 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
 	for unit in $(UNITS); do \
@@ -140,7 +147,7 @@ install: build
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/swisor $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
+	rm -f $(DESTDIR)$(PREFIX)/bin/swisor $(DESTDIR)$(PREFIX)/bin/swisord $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(UNITS))
 
 clean:
