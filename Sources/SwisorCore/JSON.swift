@@ -61,7 +61,13 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var members: [(key: String, value: JSON)] = []
     /// Keys that appeared more than once, each listed once, in order of their second use.
     public private(set) var duplicateKeys: [String] = []
-    private var index: [String: Int] = [:]
+    /// Key to position, built only once the object has more than `linearLimit` members:
+    /// below that, comparing keys beats hashing them. Most objects are small (a `list`
+    /// answer is a hundred objects of 13 members, parsed at every `swisor list`, where
+    /// hashing every key twice was a fifth of the CLI's own time), and a large one (an env
+    /// of hundreds of variables) still finds a key without a scan.
+    private var index: [String: Int]?
+    static let linearLimit = 16
 
     public init() {}
 
@@ -78,32 +84,49 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
 
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
+
+    private mutating func appendNew(_ key: String, _ value: JSON) {
+        index?[key] = members.count
+        members.append((key, value))
+        if index == nil, members.count > JSONObject.linearLimit {
+            var built: [String: Int] = [:]
+            built.reserveCapacity(members.count * 2)
+            for (i, member) in members.enumerated() { built[member.key] = i }
+            index = built
+        }
+    }
+
     /// Setting `nil` removes the member.
     public subscript(key: String) -> JSON? {
-        get { index[key].map { members[$0].value } }
+        get { position(of: key).map { members[$0].value } }
         set {
             if let newValue {
-                if let i = index[key] {
+                if let i = position(of: key) {
                     members[i].value = newValue
                 } else {
-                    index[key] = members.count
-                    members.append((key, newValue))
+                    appendNew(key, newValue)
                 }
-            } else if let i = index.removeValue(forKey: key) {
+            } else if let i = position(of: key) {
                 members.remove(at: i)
-                for j in i..<members.count { index[members[j].key] = j }
+                if index != nil {
+                    index?[key] = nil
+                    for j in i..<members.count { index?[members[j].key] = j }
+                }
             }
         }
     }
 
     /// Adds a member as the parser meets it: a repeated key overwrites and is recorded.
     mutating func append(_ key: String, _ value: JSON) {
-        if let i = index[key] {
+        if let i = position(of: key) {
             members[i].value = value
             if !duplicateKeys.contains(key) { duplicateKeys.append(key) }
         } else {
-            index[key] = members.count
-            members.append((key, value))
+            appendNew(key, value)
         }
     }
 
