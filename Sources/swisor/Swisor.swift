@@ -43,6 +43,9 @@ struct Swisor: ParsableCommand {
             return { try PingCommand.show(json: false) }
         case ["ping", "--json"]:
             return { try PingCommand.show(json: true) }
+        case ["--version"]:
+            // What argument-parser prints for it, without building its tables.
+            return { printOut(Release.version + "\n") }
         default:
             return nil
         }
