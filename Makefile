@@ -9,8 +9,31 @@ PREFIX       ?= /usr/local
 # Running such a binary needs glibc 2.36 or newer: only used when this machine has it.
 GLIBC_MINOR  := $(shell getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc 2\.\([0-9]*\).*/\1/p')
 RELR_FLAGS   := $(shell [ "$(GLIBC_MINOR)" -ge 36 ] 2>/dev/null && echo "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs")
-BUILD_FLAGS  ?= -c release --static-swift-stdlib $(RELR_FLAGS)
+# What else a start costs the dynamic loader and the kernel, cut for both executables
+# (docs/design.md, "CLI start-up"; each measured on `swisor --version`):
+# - libstdc++ statically: the loader binds ~1,650 of its symbols at every start. The Swift
+#   driver links -lstdc++; a folder searched first that holds only libstdc++.a (the
+#   toolchain's clang says where it is) makes that the archive. Without one: the .so.
+# - libgcc_eh instead of libgcc_s (the unwinder, for libstdc++.a): one library less.
+# - --no-export-dynamic: the static runtime exports every public symbol of swisor's own
+#   modules (~4,900) for dlsym, which nothing here calls; the runtime's dladdr at start
+#   scans them. --disable-local-rpath: no $ORIGIN search for each library (17 failed opens).
+STATIC_LIBS  := .build/static-libs
+LIBSTDCXX_A  := $(shell "$(dir $(realpath $(shell command -v $(SWIFT))))clang" -print-file-name=libstdc++.a 2>/dev/null)
+STATIC_CXX   := $(if $(filter /%,$(LIBSTDCXX_A)),$(if $(wildcard $(LIBSTDCXX_A)),-Xswiftc -L$(CURDIR)/$(STATIC_LIBS) -Xlinker -lgcc_eh))
+START_FLAGS  := $(STATIC_CXX) -Xlinker --no-export-dynamic --disable-local-rpath
+BUILD_FLAGS  ?= -c release --static-swift-stdlib $(RELR_FLAGS) $(START_FLAGS)
+# The CLI alone is linked position-dependent: a PIE's ~38,000 relocations (packed or
+# not) write into 500 KiB of Swift metadata, and each of those ~130 pages is a
+# copy-on-write fault at every start, a quarter of `swisor --version`. The cost is ASLR
+# for the CLI's own code (not its libraries, heap or stack) in a process that runs for a
+# few milliseconds with its user's rights; the daemon, long-running and often root,
+# stays PIE.
+CLI_FLAGS    ?= -Xlinker -no-pie
+# Two executables, always side by side: swisor (the CLI) and swisord (the daemon it starts,
+# and the unit runs). The daemon's path follows the CLI's, so RELEASE_BIN=... moves both.
 RELEASE_BIN   = .build/release/swisor
+RELEASE_DAEMON = $(dir $(RELEASE_BIN))swisord
 DEBUG_BIN     = .build/debug/swisor
 APT_PACKAGES  = libsystemd-dev zlib1g-dev pkg-config
 
@@ -35,10 +58,13 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build $(BUILD_FLAGS) --product swisor
+	$(if $(STATIC_CXX),mkdir -p $(STATIC_LIBS) && ln -sfn $(LIBSTDCXX_A) $(STATIC_LIBS)/libstdc++.a)
+	$(SWIFT) build $(BUILD_FLAGS) $(CLI_FLAGS) --product swisor
+	$(SWIFT) build $(BUILD_FLAGS) --product swisord
 
 debug: deps
 	$(SWIFT) build --product swisor
+	$(SWIFT) build --product swisord
 
 # Unit tests (pure core) and integration tests (a real daemon, the real CLI binary and
 # real processes under a temporary SWISOR_HOME).
@@ -121,8 +147,9 @@ fuzz: deps
 	SWISOR_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) $(SWIFT) test --skip-build --filter 'FuzzTests|RequestFuzzTests'
 
 # The shipped units (dist/): root's daemon with the default home, ExecStart= naming the
-# installed binary. systemd reads packaged system units from /usr/local/lib/systemd/system
-# and /usr/lib/systemd/system (`make install PREFIX=/usr` puts them in the latter);
+# installed daemon (swisord), ExecReload= the installed CLI. systemd reads packaged system
+# units from /usr/local/lib/systemd/system and /usr/lib/systemd/system (`make install
+# PREFIX=/usr` puts them in the latter);
 # `swisor startup` writes units for one installation to /etc/systemd/system, which
 # takes precedence over both. Installed, not enabled: `systemctl enable swisor.service`.
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
@@ -131,6 +158,7 @@ UNITS         = swisor.service swisor.socket
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/swisor
+	install -m 0755 $(RELEASE_DAEMON) $(DESTDIR)$(PREFIX)/bin/swisord
 	install -m 0644 man/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1
 	install -m 0644 man/swisor-ecosystem.5 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
 	for unit in $(UNITS); do \
@@ -140,7 +168,7 @@ install: build
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/swisor $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
+	rm -f $(DESTDIR)$(PREFIX)/bin/swisor $(DESTDIR)$(PREFIX)/bin/swisord $(DESTDIR)$(PREFIX)/share/man/man1/swisor.1 $(DESTDIR)$(PREFIX)/share/man/man5/swisor-ecosystem.5
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMD_UNIT_DIR)/,$(UNITS))
 
 clean:

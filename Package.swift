@@ -5,7 +5,11 @@ let package = Package(
     name: "swisor",
     platforms: [.macOS(.v13)],
     products: [
+        // The CLI users type, and the daemon it starts (installed beside it): two
+        // executables so that the CLI links neither the daemon's code nor libsystemd
+        // (docs/design.md, "CLI start-up").
         .executable(name: "swisor", targets: ["swisor"]),
+        .executable(name: "swisord", targets: ["swisord"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,7 +23,8 @@ let package = Package(
         // Swift cannot make directly (variadic syscall(2), CMSG macros, struct ucred).
         .target(name: "CSwisor"),
         // libsystemd through pkg-config: sd_notify and sd_journal_sendv only
-        // (the variadic sd_* functions cannot be called from Swift).
+        // (the variadic sd_* functions cannot be called from Swift). Linked by the daemon
+        // alone: libsystemd and the six libraries it loads cost the CLI ~1 ms a start.
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
@@ -45,26 +50,32 @@ let package = Package(
         .target(
             name: "SwisorSystem",
             dependencies: [
-                "CSwisor", "CSystemd", "CZlib", "SwisorCore",
+                "CSwisor", "CZlib", "SwisorCore",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        // The part of the Linux layer that calls libsystemd (notify, socket activation,
+        // the journal): the daemon's only.
+        .target(name: "SwisorSystemd", dependencies: ["CSystemd", "SwisorSystem"]),
         // The supervisor itself, driven by the event loop.
         .target(
             name: "SwisorDaemon",
             dependencies: [
-                "SwisorCore", "SwisorSystem",
+                "SwisorCore", "SwisorSystem", "SwisorSystemd",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // The CLI: thin, and nothing of the daemon's (it starts `swisord`).
         .executableTarget(
             name: "swisor",
             dependencies: [
-                "SwisorCore", "SwisorSystem", "SwisorDaemon",
+                "SwisorCore", "SwisorSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // The daemon's executable: a few options, parsed by hand.
+        .executableTarget(name: "swisord", dependencies: ["SwisorCore", "SwisorSystem", "SwisorDaemon"]),
         .testTarget(name: "SwisorCoreTests", dependencies: ["SwisorCore"]),
         .testTarget(
             name: "SwisorDaemonTests",
@@ -73,7 +84,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .testTarget(name: "SwisorIntegrationTests", dependencies: ["SwisorCore", "SwisorSystem"]),
+        .testTarget(name: "SwisorIntegrationTests", dependencies: ["SwisorCore", "SwisorSystem", "SwisorSystemd"]),
     ],
     swiftLanguageModes: [.v6]
 )

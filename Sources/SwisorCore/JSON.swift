@@ -61,24 +61,23 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var members: [(key: String, value: JSON)] = []
     /// Keys that appeared more than once, each listed once, in order of their second use.
     public private(set) var duplicateKeys: [String] = []
-    private var index: [String: Int] = [:]
-    /// false for an object an encoder built from keys it knows are distinct
-    /// (`init(distinct:)`): no index is kept until the object is changed, and a lookup
-    /// scans. `list` at 100 apps hashed every key of every row into an index nobody read.
-    private var indexed = true
+    /// Key to position, built only once the object has more than `linearLimit` members:
+    /// below that, comparing keys beats hashing them. Most objects are small (a `list`
+    /// answer is a hundred objects of 13 members, parsed at every `swisor list`, where
+    /// hashing every key twice was a fifth of the CLI's own time), and a large one (an env
+    /// of hundreds of variables) still finds a key without a scan.
+    private var index: [String: Int]?
+    static let linearLimit = 16
 
     public init() {}
 
-    /// Members with distinct keys (the caller's promise), as encoders write them.
+    /// Members with distinct keys (the caller's promise), as encoders write them: no
+    /// comparison of keys at all (a `list` answer is written by the daemon at every call).
     public init(distinct members: [(key: String, value: JSON)]) {
         self.members = members
-        indexed = false
-    }
-
-    private mutating func buildIndex() {
-        guard !indexed else { return }
-        index = Dictionary(members.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { _, last in last })
-        indexed = true
+        if members.count > JSONObject.linearLimit {
+            index = Dictionary(members.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { _, last in last })
+        }
     }
 
     public init(_ members: [(key: String, value: JSON)]) {
@@ -94,37 +93,49 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
 
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
+
+    private mutating func appendNew(_ key: String, _ value: JSON) {
+        index?[key] = members.count
+        members.append((key, value))
+        if index == nil, members.count > JSONObject.linearLimit {
+            var built: [String: Int] = [:]
+            built.reserveCapacity(members.count * 2)
+            for (i, member) in members.enumerated() { built[member.key] = i }
+            index = built
+        }
+    }
+
     /// Setting `nil` removes the member.
     public subscript(key: String) -> JSON? {
-        get {
-            guard indexed else { return members.first { $0.key == key }?.value }
-            return index[key].map { members[$0].value }
-        }
+        get { position(of: key).map { members[$0].value } }
         set {
-            buildIndex()
             if let newValue {
-                if let i = index[key] {
+                if let i = position(of: key) {
                     members[i].value = newValue
                 } else {
-                    index[key] = members.count
-                    members.append((key, newValue))
+                    appendNew(key, newValue)
                 }
-            } else if let i = index.removeValue(forKey: key) {
+            } else if let i = position(of: key) {
                 members.remove(at: i)
-                for j in i..<members.count { index[members[j].key] = j }
+                if index != nil {
+                    index?[key] = nil
+                    for j in i..<members.count { index?[members[j].key] = j }
+                }
             }
         }
     }
 
     /// Adds a member as the parser meets it: a repeated key overwrites and is recorded.
     mutating func append(_ key: String, _ value: JSON) {
-        buildIndex()
-        if let i = index[key] {
+        if let i = position(of: key) {
             members[i].value = value
             if !duplicateKeys.contains(key) { duplicateKeys.append(key) }
         } else {
-            index[key] = members.count
-            members.append((key, value))
+            appendNew(key, value)
         }
     }
 

@@ -1,5 +1,5 @@
-/// The systemd units `swisor startup` writes: a service that runs `swisor daemon
-/// --resurrect` at boot, and a socket unit for the control socket (socket activation).
+/// The systemd units `swisor startup` writes: a service that runs `swisord --resurrect`
+/// (the daemon, beside the swisor binary) at boot, and a socket unit for the control socket (socket activation).
 /// `dist/swisor.service` and `dist/swisor.socket` are what this renders for the
 /// defaults (a test keeps them equal).
 ///
@@ -41,7 +41,8 @@ public struct SystemdUnit: Sendable, Equatable {
         var rendered: String { hard.map { "\(soft):\($0)" } ?? "\(soft)" }
     }
 
-    /// Absolute path of the swisor binary (ExecStart=, ExecReload=).
+    /// Absolute path of the swisor binary (ExecReload=); the daemon is `daemonExecutable`
+    /// beside it.
     public var executable: String
     /// The daemon's home (`SWISOR_HOME`), absolute; the socket unit listens on
     /// `<home>/swisor.sock`.
@@ -76,6 +77,10 @@ public struct SystemdUnit: Sendable, Equatable {
         self.watchdogSec = watchdogSec
         self.limitNOFILE = limitNOFILE
     }
+
+    /// The daemon, `swisord` in the swisor binary's folder (ExecStart=). Always derived,
+    /// never given: the CLI starts the same one, so the two cannot disagree.
+    public var daemonExecutable: String { Release.daemonPath(besideCLI: executable) }
 
     // MARK: - Names
 
@@ -225,6 +230,7 @@ public struct SystemdUnit: Sendable, Equatable {
     public func serviceText() throws(SystemdUnitError) -> String {
         try validate()
         let program = SystemdUnit.commandWord(executable, isProgram: true)
+        let daemon = SystemdUnit.commandWord(daemonExecutable, isProgram: true)
         var lines = [
             "# swisor: supervises the apps saved with `swisor save`, and starts them again at boot.",
             "# Written by `swisor startup`, which rewrites it: keep local changes in",
@@ -253,7 +259,7 @@ public struct SystemdUnit: Sendable, Equatable {
         if let group { lines.append("Group=" + SystemdUnit.escapingSpecifiers(group)) }
         lines += [
             SystemdUnit.environmentAssignment(name: "SWISOR_HOME", value: home),
-            "ExecStart=\(program) daemon --resurrect",
+            "ExecStart=\(daemon) --resurrect",
             "ExecReload=\(program) reload all",
             "Restart=on-failure",
         ]
@@ -282,7 +288,7 @@ public struct SystemdUnit: Sendable, Equatable {
         try validate()
         var lines = [
             "# swisor's control socket, held by systemd: a swisor command started while the daemon",
-            "# is not running starts it (`daemon --resurrect`, through \(serviceName)).",
+            "# is not running starts it (`swisord --resurrect`, through \(serviceName)).",
             "# Written by `swisor startup`. See swisor(1).",
             "",
             "[Unit]",

@@ -3,11 +3,12 @@ import Glibc
 #endif
 import SwisorCore
 import SwisorSystem
+import SwisorSystemd
 
-/// `swisor daemon`: sets up the home, the lock, the subreaper, the signals and the
+/// The daemon (`swisord`): sets up the home, the lock, the subreaper, the signals and the
 /// control socket, then runs the event loop until `swisor kill` or SIGTERM.
 public final class Daemon {
-    public static let version = "0.1.0"
+    public static var version: String { Release.version }
 
     private let home: Home
     private let log = DaemonLog()
@@ -139,7 +140,7 @@ public final class Daemon {
                 log.error("socket activation: LISTEN_FDS passed no listening Unix stream socket")
                 return 1
             }
-            let bound = SystemdSockets.boundPath(sock)
+            let bound = UnixSocket.boundPath(sock)
             if bound != home.socket {
                 // Clients look for the home's socket: one elsewhere is served, but say so.
                 log.warning("socket activation: the passed socket is bound to \"\(bound)\", not \(home.socket); clients of this home will not find it")
@@ -173,7 +174,7 @@ public final class Daemon {
         return 0
     }
 
-    /// `daemon --resurrect`: the saved apps are launched before READY=1. A missing dump
+    /// `--resurrect`: the saved apps are launched before READY=1. A missing dump
     /// is a first boot; a broken one is logged and starts nothing, never the daemon's end.
     private func resurrect() {
         let dump: Dump

@@ -1,5 +1,6 @@
 import SwisorCore
 import SwisorSystem
+import SwisorSystemd
 
 // The journald sink: with log_type "journal" a sink sends each line to the journal
 // (LogSink.emit) and falls back to its files when the journal is missing or a send fails.

@@ -1,6 +1,7 @@
 import DequeModule
 import SwisorCore
 import SwisorSystem
+import SwisorSystemd
 
 /// One instance's logs on the writer thread: its line framers (one per pipe), its
 /// renderer, its files or its journal fields. Only `queue`, `queuedBytes`, `scheduled` and

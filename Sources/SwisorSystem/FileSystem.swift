@@ -210,6 +210,12 @@ public enum FileSystem {
         (try? syscallRetrying("access", subject: path) { access(path, F_OK) }) != nil
     }
 
+    /// Whether `path` is a regular file (symlinks followed) this process may execute.
+    public static func isExecutableFile(_ path: String) -> Bool {
+        guard (try? status(path))?.isRegular == true else { return false }
+        return (try? syscallRetrying("access", subject: path) { access(path, X_OK) }) != nil
+    }
+
     /// The target of a symlink, such as /proc/self/exe.
     public static func readLink(_ path: String) throws(SystemError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

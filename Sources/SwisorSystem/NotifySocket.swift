@@ -3,31 +3,6 @@ import Glibc
 #endif
 import CSwisor
 
-// Kept apart from Systemd.swift: importing libsystemd's headers next to Glibc in one file
-// hides Glibc's socket constants from the whole module.
-
-extension SystemdNotify {
-    /// Whether systemd (or whoever set NOTIFY_SOCKET) listens at all: the daemon keeps
-    /// its STATUS= line up to date only then.
-    public static var isExpected: Bool { getenv("NOTIFY_SOCKET") != nil }
-}
-
-extension SystemdSockets {
-    /// The path a passed Unix socket is bound to ("" when unnamed or abstract).
-    public static func boundPath(_ fd: FileDescriptor) -> String {
-        var addr = sockaddr_un()
-        var len = socklen_t(MemoryLayout<sockaddr_un>.size)
-        let r = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd.rawValue, $0, &len) }
-        }
-        guard r == 0 else { return "" }
-        return withUnsafeBytes(of: &addr.sun_path) { raw in
-            let bytes = raw.prefix(while: { $0 != 0 })
-            return String(decoding: bytes, as: UTF8.self)
-        }
-    }
-}
-
 /// An app's NOTIFY_SOCKET: a datagram socket the daemon reads, every datagram carrying
 /// its sender's pid (SO_PASSCRED), so a message is only believed from a process of the
 /// app it was meant for.

@@ -142,6 +142,16 @@ public enum ProcessControl {
         _ = try syscallRetrying("prctl(PR_SET_CHILD_SUBREAPER)") { cswisor_set_child_subreaper() }
     }
 
+    /// Runs `argv` (argv[0] is the program's path) in place of this process: the same
+    /// pid, environment and descriptors, which is what a systemd unit's main process
+    /// needs (its MAINPID, LISTEN_PID and the sockets it passed at fd 3). Returns only
+    /// when execv failed, with why.
+    public static func replace(with argv: [String]) -> SystemError {
+        guard let program = argv.first else { return SystemError("execv", errno: ENOENT) }
+        let code = withCStrings(argv) { execv(program, $0) < 0 ? errno : ENOEXEC }
+        return SystemError("execv", subject: program, errno: code)
+    }
+
     public enum Reaped {
         case exited(pid: pid_t, code: Int32)
         case signaled(pid: pid_t, signal: Int32)

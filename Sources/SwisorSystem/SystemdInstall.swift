@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSystemd
 
 /// The Linux side of `swisor startup` / `unstartup`: the user database, files written
 /// whole, and running systemctl with its output kept for the error message.
@@ -40,8 +39,9 @@ public struct Account: Sendable, Equatable {
 
 /// systemd as this machine runs it.
 public enum SystemdHost {
-    /// Whether systemd is the running init system (sd_booted(3): /run/systemd/system/
-    /// exists). Without it there is no manager to reload; `systemctl enable` still works,
-    /// offline, on the unit files.
-    public static var isBooted: Bool { sd_booted() > 0 }
+    /// Whether systemd is the running init system: sd_booted(3)'s test, written out
+    /// (the directory /run/systemd/system/ exists) so that the CLI, which runs this for
+    /// `startup`, need not link libsystemd. Without it there is no manager to reload;
+    /// `systemctl enable` still works, offline, on the unit files.
+    public static var isBooted: Bool { FileSystem.exists("/run/systemd/system/") }
 }

@@ -77,6 +77,21 @@ public enum UnixSocket {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// The path a Unix socket is bound to ("" when unnamed or abstract): which socket
+    /// systemd passed (socket activation).
+    public static func boundPath(_ fd: FileDescriptor) -> String {
+        var addr = sockaddr_un()
+        var len = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let r = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd.rawValue, $0, &len) }
+        }
+        guard r == 0 else { return "" }
+        return withUnsafeBytes(of: &addr.sun_path) { raw in
+            let bytes = raw.prefix(while: { $0 != 0 })
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
     public struct Credentials: Sendable { public var uid: uid_t; public var pid: pid_t }
 
     public static func peerCredentials(_ fd: FileDescriptor) throws(SystemError) -> Credentials {

@@ -109,14 +109,16 @@ enum Client {
         private var runningDaemon: pid_t? {
             guard let bytes = try? FileSystem.contents(home.pidFile, limit: 64),
                   let pid = pid_t(String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self).trimmingSpaces), pid > 0,
-                  let cmd = ProcFS.commandLine(pid: pid), cmd.contains("swisor") && cmd.hasSuffix(" daemon")
+                  let cmdline = FileDescriptor.readSmallFile("/proc/\(pid)/cmdline", limit: 8192),
+                  Release.isDaemonCommandLine(cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
             else { return nil }
             return pid
         }
     }
 
-    /// Starts `swisor daemon` detached (its own session, output to daemon.log). The
-    /// daemon takes a lock, so two CLIs racing here still end up with one daemon.
+    /// Starts the daemon (`swisord`, beside this binary) detached: its own session,
+    /// output to daemon.log. The daemon takes a lock, so two CLIs racing here still end
+    /// up with one daemon.
     private static func startDaemon(home: Home) throws {
         do {
             try home.prepare()
@@ -139,11 +141,11 @@ enum Client {
         }
         do {
             _ = try Spawner.spawn(SpawnRequest(
-                argv: [selfExecutable(), "daemon"], environment: env, cwd: "/",
+                argv: [daemonExecutable()], environment: env, cwd: "/",
                 stdout: logFD, stderr: logFD
             ))
         } catch {
-            throw CLIError("cannot start the swisor daemon: \(error)")
+            throw CLIError("cannot start the swisor daemon: \(error) (swisord is installed beside swisor)")
         }
     }
 
@@ -164,6 +166,11 @@ enum Client {
     static func selfExecutable() -> String {
         if let path = try? FileSystem.readLink("/proc/self/exe"), !path.isEmpty { return path }
         return CommandLine.arguments[0]
+    }
+
+    /// The daemon of this build: `swisord` in this binary's folder.
+    static func daemonExecutable() -> String {
+        Release.daemonPath(besideCLI: selfExecutable())
     }
 }
 

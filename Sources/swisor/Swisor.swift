@@ -1,5 +1,5 @@
 import ArgumentParser
-import SwisorDaemon
+import SwisorCore
 
 @main
 struct Swisor: ParsableCommand {
@@ -43,6 +43,9 @@ struct Swisor: ParsableCommand {
             return { try PingCommand.show(json: false) }
         case ["ping", "--json"]:
             return { try PingCommand.show(json: true) }
+        case ["--version"]:
+            // What argument-parser prints for it, without building its tables.
+            return { printOut(Release.version + "\n") }
         default:
             return nil
         }
@@ -57,13 +60,13 @@ struct Swisor: ParsableCommand {
         commandName: "swisor",
         abstract: "A process supervisor for Linux: PM2's ecosystem files, whole-tree stops, no zombies.",
         discussion: """
-        The daemon starts by itself on the first command that needs it (every command but kill, ping, list and doctor). It keeps its socket, pid file and logs in $SWISOR_HOME (default ~/.swisor).
+        The daemon (swisord, installed beside swisor) starts by itself on the first command that needs it (every command but kill, ping, list and doctor). It keeps its socket, pid file and logs in $SWISOR_HOME (default ~/.swisor).
 
         Targets are `all`, an app name, a namespace or an id, resolved in that order.
 
         See swisor(1) and swisor-ecosystem(5).
         """,
-        version: Daemon.version,
+        version: Release.version,
         subcommands: [
             StartCommand.self, ListCommand.self, JlistCommand.self, DescribeCommand.self,
             RestartCommand.self, ReloadCommand.self, StopCommand.self, DeleteCommand.self, ResetCommand.self, TriggerCommand.self, LogsCommand.self,

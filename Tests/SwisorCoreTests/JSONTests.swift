@@ -240,6 +240,45 @@ struct JSONTests {
         #expect(built.duplicateKeys == ["k"])
     }
 
+    /// Small objects find keys by comparing them, larger ones through an index built when
+    /// they outgrow `linearLimit`: the same answers on both sides of it, through appends,
+    /// overwrites, removals and repeated keys, checked against a plain model.
+    @Test(arguments: [3, JSONObject.linearLimit, JSONObject.linearLimit + 1, 100])
+    func objectLookupIsTheSameSmallAndLarge(size: Int) throws {
+        var object = JSONObject()
+        var model: [(String, Int)] = []
+        func check() {
+            #expect(object.keys == model.map(\.0))
+            for (k, v) in model { #expect(object[k] == .int(Int64(v)), "\(k)") }
+            #expect(object["absent"] == nil)
+        }
+        for i in 0..<size { object["k\(i)"] = .int(Int64(i)); model.append(("k\(i)", i)) }
+        check()
+        object["k0"] = 1000
+        model[0].1 = 1000
+        check()
+        // Removing from the middle and the front, then adding back: positions move.
+        for k in ["k\(size / 2)", "k0"] {
+            object[k] = nil
+            model.removeAll { $0.0 == k }
+            check()
+        }
+        object["k0"] = 7
+        model.append(("k0", 7))
+        check()
+        // The parser's path: a key given twice keeps its place and takes the last value.
+        var members = (0..<size).map { (key: "p\($0)", value: JSON.int(Int64($0))) }
+        members.append((key: "p0", value: .string("last")))
+        let parsed = JSONObject(members)
+        #expect(parsed.count == size && parsed.keys.first == "p0")
+        #expect(parsed["p0"] == .string("last") && parsed.duplicateKeys == ["p0"])
+        #expect(parsed["p\(size - 1)"] == .int(Int64(size - 1)))
+        let text = "{" + (0..<size).map { "\"q\($0)\": \($0)" }.joined(separator: ", ") + ", \"q1\": true}"
+        guard case .object(let fromText) = try JSON.parse(text) else { Issue.record("not an object"); return }
+        #expect(fromText["q1"] == .bool(true) && fromText.duplicateKeys == ["q1"] && fromText.count == size)
+        #expect(fromText["q\(size - 1)"] == .int(Int64(size - 1)))
+    }
+
     @Test(
         "brief renders values for messages",
         arguments: [

@@ -12,7 +12,7 @@ import Testing
         let l = lines(text)
         for expected in [
             "Type=notify", "NotifyAccess=main",
-            "ExecStart=/usr/local/bin/swisor daemon --resurrect",
+            "ExecStart=/usr/local/bin/swisord --resurrect",
             "ExecReload=/usr/local/bin/swisor reload all",
             "Delegate=yes", "KillMode=mixed", "OOMPolicy=continue", "Restart=on-failure",
             "TimeoutStopSec=30", "LimitNOFILE=65536:524288",
@@ -132,7 +132,7 @@ import Testing
     @Test func awkwardPathsAreEscapedInEveryDirective() throws {
         let u = SystemdUnit(executable: "/opt/my apps/100%/swisor", home: "/srv/a b/50%")
         let service = lines(try u.serviceText())
-        #expect(service.contains("ExecStart=\"/opt/my apps/100%%/swisor\" daemon --resurrect"))
+        #expect(service.contains("ExecStart=\"/opt/my apps/100%%/swisord\" --resurrect"))
         #expect(service.contains("ExecReload=\"/opt/my apps/100%%/swisor\" reload all"))
         #expect(service.contains("Environment=\"SWISOR_HOME=/srv/a b/50%%\""))
         // ListenStream= is not unquoted: the rest of the line is the path.

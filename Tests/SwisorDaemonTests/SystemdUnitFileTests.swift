@@ -88,7 +88,7 @@ import Testing
         ("Type=notify", "Type=notfy"),
         ("KillMode=mixed", "KillMode=mix"),
         ("TimeoutStopSec=30", "TimeoutStopSec=thirty"),
-        ("daemon --resurrect", "daemon --resurrect \"unbalanced"),
+        ("swisord --resurrect", "swisord --resurrect \"unbalanced"),
     ])
     func systemdAnalyzeRefusesABrokenService(good: String, broken: String) throws {
         let dir = try TemporaryDirectory()
@@ -109,7 +109,7 @@ import Testing
         try dir.write("swisor.service", try unit.serviceText())
         let missing = try Self.verify([dir.file("swisor.service")])
         #expect(!missing.accepted)
-        #expect(missing.output.contains("nowhere/swisor"))
+        #expect(missing.output.contains("nowhere/swisord"))
         try dir.write("swisor.socket", try unit.socketText().replacingOccurrences(of: "SocketMode=0600", with: "SocketMod=0600"))
         #expect(!(try Self.verify([dir.file("swisor.socket")]).accepted))
     }
@@ -144,7 +144,7 @@ import Testing
         // shows the path as it was read.
         #expect(dump.contains("RequiresMountsFor: \(home)/swisor.sock (origin-file)"))
         // The command line as systemd prints it: the path, quoted because of its blank.
-        #expect(dump.contains("Command Line: \"\(executable)\" daemon --resurrect\n"))
+        #expect(dump.contains("Command Line: \"\(unit.daemonExecutable)\" --resurrect\n"))
         #expect(dump.contains("Command Line: \"\(executable)\" reload all\n"))
         #expect(dump.contains("Delegate: yes"))
         #expect(dump.contains("KillMode: mixed"))
@@ -214,11 +214,15 @@ import Testing
     }
 
     /// An executable file (a copy of true(1)) at `path`, folders created, readable by all.
+    /// `path` and the daemon beside it (ExecStart= names the daemon, ExecReload= the CLI):
+    /// systemd-analyze checks that both exist.
     static func installFakeProgram(at path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try FileManager.default.copyItem(atPath: "/bin/true", toPath: path)
-        _ = chmod(path, 0o755)
+        for program in [path, Release.daemonPath(besideCLI: path)] {
+            try FileManager.default.copyItem(atPath: "/bin/true", toPath: program)
+            _ = chmod(program, 0o755)
+        }
     }
 }

@@ -208,8 +208,9 @@ struct FailureTests {
         #expect(rename(h.home, moved) == 0)
         // The first daemon makes its home again, with a new lock file nobody holds.
         try h.waitUntil("the first daemon made its home again") { h.run(["ping"]).ok }
-        // Run in the foreground: a second daemon that started would serve (and be killed
-        // by the timeout); one that sees the lock exits at once, status 0.
+        // Run in the foreground (`swisor daemon`, which execs swisord): a second daemon
+        // that started would serve (and be killed by the timeout); one that sees the lock
+        // exits at once, status 0.
         let second = h.run(["daemon"], timeout: 15)
         #expect(second.status == 0, "status \(second.status): \(second.stderr)")
         #expect(second.stderr.contains("a swisor daemon already runs for \(h.home)") || second.stdout.contains("already runs"),

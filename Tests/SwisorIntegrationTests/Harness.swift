@@ -27,6 +27,8 @@ struct HarnessError: Error, CustomStringConvertible {
 final class Harness {
     let home: String
     let bin: String
+    /// The daemon, `swisord`, beside the CLI (as `make install` puts them).
+    var daemonBin: String { Release.daemonPath(besideCLI: bin) }
     private var daemon: Process?
     /// Pids (with start times) the test saw; `shutdown` proves each is gone.
     private var tracked: [ProcessIdentity] = []
@@ -39,8 +41,8 @@ final class Harness {
         return root.appendingPathComponent(".build/debug/swisor").path
     }
 
-    /// Creates the home; with `startDaemon`, runs `swisor daemon` as a child of the
-    /// test (so the test reaps it) and waits until it answers.
+    /// Creates the home; with `startDaemon`, runs the daemon (`swisord`) as a child of
+    /// the test (so the test reaps it) and waits until it answers.
     /// Extra environment of the daemon (SWISOR_CONTAINMENT).
     let daemonEnvironment: [String: String]
 
@@ -52,6 +54,9 @@ final class Harness {
         bin = Harness.binary
         guard FileManager.default.isExecutableFile(atPath: bin) else {
             throw HarnessError("no swisor binary at \(bin): run `make test` (or swift build first)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: daemonBin) else {
+            throw HarnessError("no swisord beside \(bin): run `make test` (or swift build --build-tests first)")
         }
         if startDaemon {
             do {
@@ -71,8 +76,8 @@ final class Harness {
 
     func startDaemon(arguments: [String] = []) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: bin)
-        p.arguments = ["daemon"] + arguments
+        p.executableURL = URL(fileURLWithPath: daemonBin)
+        p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["SWISOR_HOME"] = home
         env.merge(daemonEnvironment) { $1 }
@@ -93,12 +98,13 @@ final class Harness {
         return env
     }
 
-    /// Runs the CLI; never hangs the suite (killed after `timeout` seconds).
+    /// Runs the CLI (or `program`: swisord, a copy of the CLI); never hangs the suite
+    /// (killed after `timeout` seconds).
     @discardableResult
     func run(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil,
-             prefix: [String] = [], timeout: Double = 60) -> CLIResult {
+             prefix: [String] = [], program: String? = nil, timeout: Double = 60) -> CLIResult {
         let p = Process()
-        let argv = prefix + [bin] + args
+        let argv = prefix + [program ?? bin] + args
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
         p.environment = environment.merging(extra) { $1 }

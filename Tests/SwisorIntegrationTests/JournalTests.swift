@@ -76,9 +76,9 @@ struct JournalTests {
             """
             mount -t tmpfs -o mode=0755 swisor-test-run /run && mkdir -p /run/systemd/journal \
             && touch /run/systemd/journal/socket && mount --bind "$0" /run/systemd/journal/socket \
-            && exec "$1" daemon
+            && exec "$1"
             """,
-            socketPath, h.bin,
+            socketPath, h.daemonBin,
         ]
         daemon.environment = h.environment
         daemon.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -1,6 +1,7 @@
 import Foundation
 import SwisorCore
 import SwisorSystem
+import SwisorSystemd
 import Testing
 
 #if canImport(Glibc)

@@ -58,7 +58,10 @@ struct ReadinessTests {
         for name in ["NOTIFY_SOCKET", "LISTEN_FDS", "WATCHDOG_USEC"] { #expect(env[name] == nil, "\(name)") }
     }
 
-    @Test func socketActivationServesThePassedSocketAndLeavesItBound() throws {
+    /// Run as the unit runs it (`swisord`), and as units written by earlier versions do
+    /// (`swisor daemon`, which execs swisord: the pid, so LISTEN_PID, and fd 3 carry over).
+    @Test(arguments: [false, true])
+    func socketActivationServesThePassedSocketAndLeavesItBound(throughCLI: Bool) throws {
         let h = try Harness(startDaemon: false)
         defer { h.shutdown() }
         let socketPath = h.home + "/swisor.sock"
@@ -69,7 +72,8 @@ struct ReadinessTests {
         }
         // As systemd does: the socket as fd 3, LISTEN_FDS=1, LISTEN_PID the daemon's pid
         // (the shell's $$, which exec keeps).
-        let pid = try spawnWithFD3(listener.rawValue, ["/bin/sh", "-c", "LISTEN_FDS=1 LISTEN_PID=$$ exec \"$0\" daemon", h.bin],
+        let command = throughCLI ? "exec \"$0\" daemon" : "exec \"$0\""
+        let pid = try spawnWithFD3(listener.rawValue, ["/bin/sh", "-c", "LISTEN_FDS=1 LISTEN_PID=$$ " + command, throughCLI ? h.bin : h.daemonBin],
                                    env: h.environment, log: h.home + "/daemon.log")
         defer { reap(pid) }
         try h.waitUntil("the daemon answers on the passed socket") { h.run(["ping"]).ok }

@@ -30,10 +30,13 @@ struct StartupTests {
         h.run(args, env: ["SWISOR_HOME": Self.home].merging(env) { $1 }, prefix: prefix)
     }
 
-    /// What ExecStart= names: the binary's own path, symlinks resolved (/proc/self/exe).
+    /// What ExecReload= names: the binary's own path, symlinks resolved (/proc/self/exe).
     private var executable: String {
         URL(fileURLWithPath: Harness.binary).resolvingSymlinksInPath().path
     }
+
+    /// What ExecStart= names: the daemon beside it.
+    private var daemon: String { Release.daemonPath(besideCLI: executable) }
 
     private func text(_ path: String) -> String? {
         try? String(contentsOfFile: path, encoding: .utf8)
@@ -81,7 +84,7 @@ struct StartupTests {
         let out = lines(r.stdout)
         #expect(out.first == "# \(root)/etc/systemd/system/swisor.service")
         #expect(out.contains("# \(root)/etc/systemd/system/swisor.socket"))
-        #expect(out.contains("ExecStart=\(executable) daemon --resurrect"))
+        #expect(out.contains("ExecStart=\(daemon) --resurrect"))
         #expect(out.contains("ExecReload=\(executable) reload all"))
         #expect(out.contains("Environment=SWISOR_HOME=\(Self.home)"))
         #expect(out.contains("ListenStream=\(Self.home)/swisor.sock"))
@@ -120,7 +123,7 @@ struct StartupTests {
         #expect(r.stdout.contains("TimeoutStopSec=55 (2 saved app(s), longest kill_timeout 45000 ms)"))
 
         let service = lines(text(units + "/swisor.service"))
-        #expect(service.contains("ExecStart=\(executable) daemon --resurrect"))
+        #expect(service.contains("ExecStart=\(daemon) --resurrect"))
         #expect(service.contains("Environment=SWISOR_HOME=\(Self.home)"))
         #expect(service.contains("TimeoutStopSec=55"))
         #expect(service.contains("Type=notify") && service.contains("Delegate=yes") && service.contains("OOMPolicy=continue"))
@@ -314,10 +317,14 @@ struct StartupTests {
         let make = ["make", "-s", "-C", packageRoot, "-o", "build", "DESTDIR=" + destdir, "PREFIX=/opt/swisor", "RELEASE_BIN=" + Harness.binary]
         let install = try runTool(make + ["install"])
         #expect(install.status == 0, "\(install.output)")
+        // Both executables, side by side: the CLI starts the daemon found beside it.
+        for program in ["swisor", "swisord"] {
+            #expect(owner(destdir + "/opt/swisor/bin/" + program)?.mode == 0o755, "\(program)")
+        }
         let units = destdir + "/opt/swisor/lib/systemd/system"
         #expect(tree(units) == ["swisor.service", "swisor.socket"])
         let service = try #require(text(units + "/swisor.service"))
-        #expect(lines(service).contains("ExecStart=/opt/swisor/bin/swisor daemon --resurrect"))
+        #expect(lines(service).contains("ExecStart=/opt/swisor/bin/swisord --resurrect"))
         #expect(!service.contains("/usr/local"))
         #expect(owner(units + "/swisor.service")?.mode == 0o644)
         // Verified with the binary where the image has it.
@@ -333,6 +340,7 @@ struct StartupTests {
         #expect(uninstall.status == 0, "\(uninstall.output)")
         #expect(tree(units).isEmpty, "\(tree(units))")
         #expect(!FileManager.default.fileExists(atPath: destdir + "/opt/swisor/bin/swisor"))
+        #expect(!FileManager.default.fileExists(atPath: destdir + "/opt/swisor/bin/swisord"))
     }
 
     // MARK: Helpers

@@ -11,11 +11,11 @@ struct StartupCommand: ParsableCommand {
         abstract: "Install and enable a systemd unit that starts swisor, with the saved apps, at boot.",
         discussion: """
         Writes /etc/systemd/system/swisor.service (swisor-<user>.service with --user): Type=notify, \
-        ExecStart=<this binary> daemon --resurrect, Environment=SWISOR_HOME=<home>, Delegate=yes, \
+        ExecStart=<swisord beside this binary> --resurrect, Environment=SWISOR_HOME=<home>, Delegate=yes, \
         KillMode=mixed, OOMPolicy=continue, TimeoutStopSec covering the saved apps' kill_timeout. \
         Creates the home (owned by the user), runs `systemctl daemon-reload` (skipped when systemd \
         is not running) and `systemctl enable`. Run it again after `swisor save` when kill timeouts \
-        changed, or after moving the binary. Nothing is left half-written on an error. Needs root, \
+        changed, or after moving the binaries. Nothing is left half-written on an error. Needs root, \
         except with --print.
         """
     )
@@ -148,6 +148,10 @@ struct StartupCommand: ParsableCommand {
     ) throws {
         let systemctl = try UnitInstallation.systemctl()
         // Everything that can be refused is checked before anything is written.
+        let daemon = Client.daemonExecutable()
+        guard FileSystem.isExecutableFile(daemon) else {
+            throw CLIError("no daemon executable at \(daemon): the unit would not start (swisord is installed beside swisor, as `make install` does)")
+        }
         var previous: [String: [UInt8]] = [:]
         for name in [place.serviceName, place.socketName] {
             if let bytes = try place.ownedUnit(name) { previous[name] = bytes }
@@ -233,7 +237,7 @@ struct StartupCommand: ParsableCommand {
             report += "removed \(place.unitPath(place.socketName)) (installed earlier; --socket keeps it)\n"
         }
 
-        var summary = "  ExecStart=\(Client.selfExecutable()) daemon --resurrect\n"
+        var summary = "  ExecStart=\(Client.daemonExecutable()) --resurrect\n"
         summary += "  SWISOR_HOME=\(home)\(createdHome.isEmpty ? "" : " (created)")\(account.map { ", User=\($0.name)" } ?? "")\n"
         summary += "  TimeoutStopSec=\(timeout.seconds) (\(timeout.origin))\n"
         printOut(report + summary + nextSteps(place: place, home: home, account: account, timeout: timeout))

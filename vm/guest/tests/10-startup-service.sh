@@ -10,7 +10,7 @@ UNIT=/etc/systemd/system/swisor.service
 check "swisor startup exits 0" $SWISOR startup
 check "startup wrote $UNIT" test -f $UNIT
 equals "systemctl is-enabled swisor" enabled "$(systemctl is-enabled swisor.service 2>&1)"
-equals "the unit runs this binary" "ExecStart=$SWISOR daemon --resurrect" "$(grep '^ExecStart=' $UNIT)"
+equals "the unit runs the daemon beside this binary" "ExecStart=${SWISOR}d --resurrect" "$(grep '^ExecStart=' $UNIT)"
 equals "the unit is Type=notify" Type=notify "$(grep '^Type=' $UNIT)"
 
 # systemctl start of a Type=notify service returns once READY=1 came (or fails once the

@@ -1,4 +1,5 @@
 import CSystemd
+import SwisorSystem
 
 /// The daemon's side of systemd's notify protocol, through libsystemd. Without
 /// NOTIFY_SOCKET (not started by systemd) sd_notify is a no-op that returns 0.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSystemd
+import SwisorSystem
 
 /// Lines to the systemd journal through libsystemd's sd_journal_sendv (the native
 /// protocol: one datagram per entry to /run/systemd/journal/socket, fields as
