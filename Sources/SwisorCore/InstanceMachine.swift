@@ -371,6 +371,17 @@ public struct InstanceMachine: Sendable, Equatable {
         }
     }
 
+    /// Another run may follow the stop in progress: a restart, or the policy's judgement
+    /// of an exit. Not a `stop` or a `delete`, whose answer must find the run's cgroup
+    /// gone (the executor keeps an empty cgroup only for a run that may follow).
+    @inlinable public var mayRunAfterStop: Bool {
+        guard case .stopping(let s) = phase else { return false }
+        switch s.then {
+        case .relaunch, .judge: return true
+        case .stop, .delete, .retire: return false
+        }
+    }
+
     @inlinable public var isDeleted: Bool {
         if case .deleted = phase { return true }
         return false

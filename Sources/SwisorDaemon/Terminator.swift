@@ -136,10 +136,11 @@ final class Terminator {
         // The cgroup of an app without memory options is kept for its next run (a
         // restart reuses it: no rmdir and mkdir in a respawn); one with memory options
         // gets a new one each run, so that no page cache charged to an earlier run
-        // counts against the next. The Supervisor removes it once no run follows.
-        if unit == inst.unit && inst.spec.reusesCgroup && containment.park(unit: unit) {
-            // kept
-        } else if let problem = containment.finished(unit: unit) {
+        // counts against the next. A stop or a delete removes it before it is answered;
+        // after an exit the policy may stop there, and the Supervisor removes it then.
+        let parked = unit == inst.unit && inst.spec.reusesCgroup && inst.machine.mayRunAfterStop
+            && containment.park(unit: unit)
+        if !parked, let problem = containment.finished(unit: unit) {
             inst.record("cgroup", problem)
             log.warning("app \(inst.spec.name) (id \(inst.id)): \(problem)")
         }

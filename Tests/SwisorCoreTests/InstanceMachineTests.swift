@@ -320,6 +320,29 @@ import Testing
 
     // MARK: Restarts
 
+    /// The executor keeps a run's empty cgroup only where another run may follow the
+    /// stop: a crash's clean-up and a restart, not a stop or a delete.
+    @Test func onlyARestartOrTheCleanUpOfAnExitMayRunAgain() {
+        var d = MachineDriver()
+        d.online()
+        #expect(!d.machine.mayRunAfterStop, "nothing is being stopped")
+        d.exit(0, code: 3)
+        #expect(d.machine.mayRunAfterStop, "the policy judges the exit")
+        d.empty(0)
+        d.send(.start(.manual))
+        d.send(.stop)
+        #expect(d.status == .stopping)
+        #expect(!d.machine.mayRunAfterStop, "a stop")
+        var r = MachineDriver()
+        r.online()
+        r.send(.start(.manual))
+        #expect(r.machine.mayRunAfterStop, "a restart")
+        var del = MachineDriver()
+        del.online()
+        del.send(.delete)
+        #expect(!del.machine.mayRunAfterStop, "a delete")
+    }
+
     @Test func aManualRestartIsAFreshStartForThePolicy() {
         var d = MachineDriver(MachineDriver.spec { $0.expBackoffRestartDelayMs = 100 })
         d.online()
