@@ -129,6 +129,7 @@ struct EcosystemAppReader {
                 throw error(member(key), "\(reason), found \(value.brief)")
             }
         }
+        let incrementVar = try readIncrementVar(environment: environment)
 
         let autorestart = try bool("autorestart") ?? true
         var killSignal = AppSpec.defaultKillSignal
@@ -193,6 +194,7 @@ struct EcosystemAppReader {
             env: environment,
             instances: instances,
             instanceVar: instanceVar,
+            incrementVar: incrementVar,
             autorestart: autorestart,
             killSignal: killSignal,
             killTimeoutMs: killTimeout,
@@ -229,6 +231,24 @@ struct EcosystemAppReader {
         // fail here, at load, with the app's path (found by the fuzzer: a NUL in a path).
         if let problem = spec.problem { throw error(path, problem) }
         return spec
+    }
+
+    /// `increment_var`: the variable it names gets its value plus the instance's index in
+    /// each instance (`AppSpec.instanceVariables`), so instances of one server each get a
+    /// PORT of their own. PM2 (lib/God.js, injectVariables) counts from `Number(value) || 0`:
+    /// a variable that is missing, or no number, counts from 0; that is kept, and said.
+    /// An empty name is "not given", as PM2 tests it for truth.
+    private mutating func readIncrementVar(environment: [String: String]) throws(ConfigError) -> String? {
+        guard let (key, value) = given["increment_var"] else { return nil }
+        let name = try string(key, value, expected: "an environment variable name")
+        if name.isEmpty { return nil }
+        if let reason = Self.invalidVariableName(name) {
+            throw error(member(key), "\(reason), found \(value.brief)")
+        }
+        if let text = environment[name], ObjectLiteral.javaScriptNumberValue(text).isNaN {
+            warn(key, "\(name) is \(JSON.string(text).brief), not a number: the instances get 0, 1, 2, ... (as under PM2)")
+        }
+        return name
     }
 
     /// `watchdog_sec` is in seconds, as systemd's WatchdogSec: a number (fractions allowed)

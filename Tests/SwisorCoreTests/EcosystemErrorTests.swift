@@ -131,6 +131,8 @@ struct EcosystemErrorTests {
             // Any string is accepted, as PM2 accepts it; other kinds are not (PM2's schema says string).
             (#""script": "a", "log_type": 5"#, #"apps[0].log_type: expected "text", "json" or "journal", found 5"#),
             (#""script": "a", "log_date_format": true"#, #"apps[0].log_date_format: expected a date format such as "YYYY-MM-DD HH:mm:ss Z", found true"#),
+            (#""script": "a", "increment_var": 5"#, #"apps[0].increment_var: expected an environment variable name, found 5"#),
+            (#""script": "a", "increment_var": "A=B""#, #"apps[0].increment_var: a variable name cannot contain '=', found "A=B""#),
             (#""script": "a", "log_max_size": "10""#, #"apps[0].log_max_size: expected a size of at least 1K (\#(memoryForms)), found "10""#),
             (#""script": "a", "log_max_size": "big""#, #"apps[0].log_max_size: expected a size of at least 1K (\#(memoryForms)), found "big""#),
             (#""script": "a", "log_retain": 0"#, #"apps[0].log_retain: expected a number of rotated files to keep, 1 or more, found 0"#),

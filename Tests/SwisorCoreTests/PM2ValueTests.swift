@@ -1,10 +1,11 @@
+import Foundation
 import Testing
 
 @testable import SwisorCore
 
-/// Values PM2 accepts that swisor refused (issue 17, item 6) and the top-level keys PM2
-/// reads: each checked against what PM2's source does with it.
-@Suite("Ecosystem loader: values PM2 accepts")
+/// Values PM2 accepts that swisor refused (issue 17, item 6), the top-level keys PM2 reads,
+/// and `increment_var` (item 3): each checked against what PM2's source does with it.
+@Suite("Ecosystem loader: values PM2 accepts, increment_var")
 struct PM2ValueTests {
     typealias F = EcoFixture
 
@@ -88,5 +89,76 @@ struct PM2ValueTests {
         ])
         // A file of that name in the cwd is what the user means.
         #expect(try F.load(#"{"script": "serve"}"#, files: ["/srv/proj/serve"]).warnings == [])
+    }
+
+    // MARK: - increment_var
+
+    @Test func incrementVarCountsUpFromTheVariablesValue() throws {
+        let app = try F.app(#""script": "a.js", "instances": 3, "increment_var": "PORT", "env": {"PORT": 3000}"#)
+        #expect(app.incrementVar == "PORT")
+        #expect(app.env["PORT"] == "3000", "the app's env keeps the base")
+        let ports = (0..<3).map { i in app.instanceVariables(index: i).first { $0.name == "PORT" }?.value }
+        #expect(ports == ["3000", "3001", "3002"])
+        #expect(app.instanceVariables(index: 2).map(\.name) == ["NODE_APP_INSTANCE", "PORT"])
+        #expect(app.instanceVariables(index: 2).first?.value == "2")
+    }
+
+    @Test func theBaseIsWhatPM2Takes() throws {
+        func values(_ members: String, baseEnv: [String: String] = F.baseEnv) throws -> [String?] {
+            let app = try F.app(#""script": "a.js", "increment_var": "PORT", \#(members)"#, baseEnv: baseEnv)
+            return (0..<3).map { i in app.instanceVariables(index: i).first { $0.name == "PORT" }?.value }
+        }
+        // From the port option, and from the caller's environment, as both are in PM2's env.
+        #expect(try values(#""port": 8000"#) == ["8000", "8001", "8002"])
+        #expect(try values("\"instances\": 1", baseEnv: ["PORT": "4000"]) == ["4000", "4001", "4002"])
+        // Number(value) || 0: missing, empty or not a number counts from 0.
+        #expect(try values("\"instances\": 1") == ["0", "1", "2"])
+        #expect(try values(#""env": {"PORT": ""}"#) == ["0", "1", "2"])
+        #expect(try values(#""env": {"PORT": " 0x10 "}"#) == ["16", "17", "18"])
+        #expect(try values(#""env": {"PORT": "-1"}"#) == ["-1", "0", "1"])
+        #expect(try values(#""env": {"PORT": "2.5"}"#) == ["2.5", "3.5", "4.5"])
+        // With --env, the selected section's value is the base.
+        let app = try F.app(#""script": "a.js", "increment_var": "PORT", "env": {"PORT": 3000}, "env_production": {"PORT": 9000}"#, envName: "production")
+        #expect(app.instanceVariables(index: 1).last?.value == "9001")
+    }
+
+    @Test func aBaseThatIsNoNumberIsSaid() throws {
+        let eco = try F.load(#"{"script": "a.js", "increment_var": "PORT", "env": {"PORT": "http"}}"#)
+        #expect(eco.warnings == [
+            #"eco.json: increment_var: PORT is "http", not a number: the instances get 0, 1, 2, ... (as under PM2)"#,
+        ])
+        #expect(eco.apps[0].instanceVariables(index: 1).last?.value == "1")
+    }
+
+    @Test func incrementVarNamingTheInstanceVarWinsAsInPM2() throws {
+        let app = try F.app(#""script": "a.js", "increment_var": "NODE_APP_INSTANCE", "env": {"NODE_APP_INSTANCE": "10"}"#)
+        let variables = app.instanceVariables(index: 1)
+        #expect(variables.map(\.name) == ["NODE_APP_INSTANCE", "NODE_APP_INSTANCE"])
+        var env: [String: String] = [:]
+        for v in variables { env[v.name] = v.value }
+        #expect(env["NODE_APP_INSTANCE"] == "11")
+    }
+
+    @Test func noIncrementVar() throws {
+        let app = try F.app(#""script": "a.js", "increment_var": """#)
+        #expect(app.incrementVar == nil, "an empty name is not given, as PM2 tests it for truth")
+        #expect(app.instanceVariables(index: 4).map(\.name) == ["NODE_APP_INSTANCE"])
+        #expect(try F.app(#""script": "a.js", "increment_var": null"#).incrementVar == nil)
+    }
+
+    @Test func incrementVarIsSavedAndChecked() throws {
+        var app = try F.app(#""script": "a.js", "increment_var": "PORT""#)
+        let text = String(decoding: try JSONEncoder().encode(app), as: UTF8.self)
+        #expect(text.contains(#""increment_var":"PORT""#), "the dump's and the protocol's name")
+        #expect(try JSONDecoder().decode(AppSpec.self, from: Data(text.utf8)) == app)
+        // A dump saved before the option existed has no such key, and still loads.
+        let plain = AppSpec(name: "web", script: "/bin/sleep", cwd: "/")
+        let old = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
+        #expect(!old.contains("increment_var"))
+        #expect(try JSONDecoder().decode(AppSpec.self, from: Data(old.utf8)).incrementVar == nil)
+        app.incrementVar = "A=B"
+        #expect(app.problem == "increment_var: a variable name cannot contain '='")
+        app.incrementVar = nil
+        #expect(app.problem == nil)
     }
 }

@@ -309,4 +309,109 @@ struct PM2JSONTests {
         h.track(app.pid!)
         #expect(try processEnvironment(app)["MODE"] == "pm2")
     }
+
+    // MARK: - increment_var
+
+    /// A TCP port of the loopback that nothing listens on, with the next `count - 1` free too.
+    static func freePorts(_ count: Int) throws -> Int {
+        for _ in 0..<50 {
+            let base = Int.random(in: 20_000..<60_000)
+            if (base..<(base + count)).allSatisfy({ canBind($0) }) { return base }
+        }
+        throw HarnessError("no free run of \(count) ports found")
+    }
+
+    static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// What the server on the loopback `port` answers, or nil when nothing listens there.
+    static func answer(_ port: Int) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return nil }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            received += buffer[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    @Test func incrementVarGivesEachInstanceItsOwnPort() throws {
+        _ = try #require(EcosystemFormsTests.node, "node is not installed: run `make deps` (apt-get install nodejs)")
+        let h = try Harness()
+        defer { h.shutdown() }
+        // Each instance listens on its PORT and says which instance it is: with one PORT for
+        // all, the second and third would die with EADDRINUSE.
+        _ = try h.file("server.js", """
+            const net = require('net');
+            const port = Number(process.env.PORT);
+            net.createServer(c => c.end(process.env.NODE_APP_INSTANCE + ' ' + process.env.PORT))
+              .listen(port, '127.0.0.1', () => console.log('listening on ' + port));
+            """)
+        let base = try Self.freePorts(3)
+        let eco = try h.file("ecosystem.json", """
+            {
+              apps: [{
+                name: 'ports',
+                script: './server.js',
+                instances: 3,
+                increment_var: 'PORT',
+                env: { PORT: \(base) },
+              }],
+            }
+            """)
+        let r = h.run(["start", eco])
+        #expect(r.ok, "\(r.stderr)")
+        var apps = try h.list().sorted { $0.instance < $1.instance }
+        #expect(apps.map(\.instance) == [0, 1, 2])
+        for app in apps { if let pid = app.pid { h.track(pid) } }
+        try h.waitUntil("every instance listens") {
+            apps.allSatisfy { h.read("logs/ports-out-\($0.id).log").contains("listening") }
+        }
+        for app in apps {
+            let port = base + app.instance
+            let env = try processEnvironment(app)
+            #expect(env["PORT"] == String(port), "instance \(app.instance)")
+            #expect(env["NODE_APP_INSTANCE"] == String(app.instance))
+            #expect(Self.answer(port) == "\(app.instance) \(port)", "instance \(app.instance) serves its own port")
+        }
+        apps = try h.list().sorted { $0.instance < $1.instance }
+        #expect(apps.allSatisfy { $0.isOnline && $0.restarts == 0 }, "no instance crashed: \(apps.map { ($0.status, $0.restarts) })")
+        let described = try h.must(["describe", "ports", "--json", "--env"])
+        let spec = try #require(try JSONDecoder().decode([AppInfo].self, from: Data(described.stdout.utf8)).first?.spec)
+        #expect(spec.env["PORT"] == String(base), "the app keeps the base")
+        #expect(spec.incrementVar == "PORT")
+
+        // A restart keeps the instance's port.
+        let second = apps[1]
+        try h.must(["restart", String(second.id)])
+        let again = try #require(try h.list().first { $0.id == second.id })
+        #expect(again.pid != second.pid)
+        h.track(try #require(again.pid))
+        #expect(try processEnvironment(again)["PORT"] == String(base + 1))
+        try h.waitUntil("the restarted instance serves again") { Self.answer(base + 1) == "1 \(base + 1)" }
+    }
 }
