@@ -810,7 +810,7 @@ private struct ObjectLiteralParser {
         }
     }
 
-    /// After `\u`: four hexadecimal digits, or `{` up to six of them `}` (at most 10FFFF).
+    /// After `\u`: four hexadecimal digits, or hexadecimal digits in braces (at most 10FFFF).
     private mutating func readUnicodeEscape(escapeStart: Int) throws(JSONSyntaxError) -> UInt32 {
         var value: UInt32 = 0
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "{") {

@@ -262,6 +262,23 @@ struct ObjectLiteralTests {
         }
     }
 
+    /// Linear behaviour on a large input full of relaxations: long strings in single
+    /// quotes with and without escapes, many unquoted members each after a comment, blanks.
+    @Test func largeInput() throws {
+        let plain = String(repeating: "abcdefgh", count: 200_000)
+        let escaped = String(repeating: "ab\\n\\x41\\'", count: 100_000)
+        var members: [String] = []
+        for i in 0..<20_000 { members.append("// member \(i)\n key\(i):\u{A0}[0x\(String(i, radix: 16)), .5, 'v\(i)',],") }
+        let text = "{plain: '\(plain)', escaped: '\(escaped)', \(members.joined(separator: "\n"))}"
+        let (value, relaxation) = try ObjectLiteral.parse(text)
+        #expect(relaxation?.what == "the key plain without quotes")
+        let object = try #require(value.objectValue)
+        #expect(object.count == 20_002)
+        #expect(object["plain"]?.stringValue?.utf8.count == 1_600_000)
+        #expect(object["escaped"]?.stringValue == String(repeating: "ab\nA'", count: 100_000))
+        #expect(object["key19999"] == [19999, 0.5, "v19999"])
+    }
+
     // MARK: - The loader's choice between the two parsers
 
     @Test func strictJSONIsReadByTheStrictParserWithoutAWarning() throws {
