@@ -24,6 +24,9 @@ public struct AppSpec: Codable, Sendable, Equatable {
     public var env: [String: String]
     public var instances: Int
     public var instanceVar: String
+    /// `increment_var`: a variable of `env` that each instance gets increased by its
+    /// index (`instanceVariables(index:)`). nil: none (and in dumps saved before it existed).
+    public var incrementVar: String?
     public var autorestart: Bool
     public var killSignal: Signal
     public var killTimeoutMs: Int
@@ -100,6 +103,7 @@ public struct AppSpec: Codable, Sendable, Equatable {
         env: [String: String] = [:],
         instances: Int = 1,
         instanceVar: String = AppSpec.defaultInstanceVar,
+        incrementVar: String? = nil,
         autorestart: Bool = true,
         killSignal: Signal = AppSpec.defaultKillSignal,
         killTimeoutMs: Int = AppSpec.defaultKillTimeoutMs,
@@ -143,6 +147,7 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.env = env
         self.instances = instances
         self.instanceVar = instanceVar
+        self.incrementVar = incrementVar
         self.autorestart = autorestart
         self.killSignal = killSignal
         self.killTimeoutMs = killTimeoutMs
@@ -174,6 +179,22 @@ public struct AppSpec: Codable, Sendable, Equatable {
         self.logRetain = logRetain
         self.logCompress = logCompress
         self.logRotateInterval = logRotateInterval
+    }
+
+    /// The variables an instance gets on top of `env` (docs/semantics.md, "Environment of
+    /// an app"): its index in `instanceVar`, and with `incrementVar` that variable's value
+    /// plus the index, as PM2 computes it (lib/God.js, injectVariables): from
+    /// `Number(value) || 0` (missing or not a number counts from 0), printed as JavaScript
+    /// prints a number. `PORT` 3000 and three instances: 3000, 3001, 3002. Set after the
+    /// index, so it wins when both name one variable, as in PM2.
+    public func instanceVariables(index: Int) -> [(name: String, value: String)] {
+        var variables = [(name: instanceVar, value: String(index))]
+        if let incrementVar {
+            let base = ObjectLiteral.javaScriptNumberValue(env[incrementVar] ?? "")
+            let start = base.isNaN ? 0 : base
+            variables.append((incrementVar, ObjectLiteral.javaScriptText(start + Double(index))))
+        }
+        return variables
     }
 
     /// Whether the app reports readiness over the notify protocol.
@@ -248,6 +269,7 @@ extension AppSpec {
         case interpreterArgs = "interpreter_args"
         case shell, cwd, env, instances
         case instanceVar = "instance_var"
+        case incrementVar = "increment_var"
         case autorestart
         case killSignal = "kill_signal"
         case killTimeoutMs = "kill_timeout_ms"

@@ -30,6 +30,9 @@ extension AppSpec {
             return "instances: expected 1 to \(AppSpec.maximumInstances), found \(instances)"
         }
         if let reason = EcosystemAppReader.invalidVariableName(instanceVar) { return "instance_var: \(reason)" }
+        if let incrementVar, let reason = EcosystemAppReader.invalidVariableName(incrementVar) {
+            return "increment_var: \(reason)"
+        }
         let durations: [(String, Int)] = [
             ("kill_timeout_ms", killTimeoutMs), ("min_uptime_ms", minUptimeMs),
             ("max_restarts", maxRestarts), ("restart_delay_ms", restartDelayMs),

@@ -59,14 +59,51 @@ public struct Ecosystem: Sendable, Equatable {
 
     /// Parses the file's bytes as JSON (or YAML), then loads it. A JavaScript file is
     /// evaluated by the CLI first (node prints its exports as JSON): pass `.json` then.
+    ///
+    /// A `.json` file that is not strict JSON is read as PM2 reads every `.json` file, as a
+    /// JavaScript object literal (`ObjectLiteral`), with one warning naming the first
+    /// construct strict JSON lacks. Strict JSON is tried first, so a strict file is read as
+    /// it always was, and an error before anything JavaScript-only is the strict error.
     public static func load(bytes: [UInt8], format: EcosystemFormat = .json, options: EcosystemOptions) throws(ConfigError) -> Ecosystem {
         let json: JSON
+        var relaxation: ObjectLiteral.Relaxation? = nil
         do throws(JSONSyntaxError) {
-            json = format == .yaml ? try YAML.parse(bytes) : try JSON.parse(bytes)
+            if format == .yaml {
+                json = try YAML.parse(bytes)
+            } else {
+                (json, relaxation) = try readJSON(bytes)
+            }
         } catch {
             throw ConfigError(file: options.source, path: "", message: error.description)
         }
-        return try load(json: json, options: options)
+        var ecosystem = try load(json: json, options: options)
+        if let relaxation {
+            ecosystem.warnings.insert(
+                "\(options.source): \(relaxation): not strict JSON; read as a JavaScript object literal, as PM2 "
+                    + "reads a .json file", at: 0)
+        }
+        return ecosystem
+    }
+
+    /// Strict JSON, else PM2's object literal. When the literal reader fails too, its error
+    /// is shown only if the text had already left strict JSON (the strict error would point
+    /// at the comment, not at the mistake); otherwise the strict error, unchanged.
+    static func readJSON(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSON, ObjectLiteral.Relaxation?) {
+        let strictError: JSONSyntaxError
+        do throws(JSONSyntaxError) {
+            return (try JSON.parse(bytes), nil)
+        } catch {
+            strictError = error
+        }
+        do throws(ObjectLiteral.Failure) {
+            let (value, relaxation) = try ObjectLiteral.parse(bytes)
+            // Whatever made the strict parser fail is a relaxation; should the reader not
+            // have named it, the strict error's place still goes into the warning.
+            return (value, relaxation ?? ObjectLiteral.Relaxation(
+                line: strictError.line, column: strictError.column, what: strictError.message))
+        } catch {
+            throw error.relaxation == nil ? strictError : error.error
+        }
     }
 
     /// Loads parsed JSON: a file, or the object the CLI builds from `swisor start <script>
@@ -80,15 +117,25 @@ public struct Ecosystem: Sendable, Equatable {
         var entries: [(path: String, value: JSON)] = []
 
         switch json {
-        case .object(let top) where top["apps"] != nil:
-            for key in top.keys where key != "apps" {
+        case .object(let top) where top["apps"] != nil || top["pm2"] != nil:
+            // PM2 (lib/API.js, _startJson) takes the apps from `apps`, else from `pm2`, the
+            // key of its first file format.
+            let appsKey = top["apps"] != nil ? "apps" : "pm2"
+            for key in top.keys where key != appsKey {
                 let path = EcosystemPaths.member("", key)
-                if key == "deploy" {
+                switch key {
+                case "deploy":
                     // PM2's deployment recipes (`pm2 deploy`) share the file; swisor does not deploy.
                     fileWarnings.append("\(source): \(path): ignored (PM2-only)")
-                } else {
+                case "static":
+                    // PM2 adds an app of its own file server (lib/API/Serve.js) per entry.
+                    fileWarnings.append(
+                        "\(source): \(path): ignored (PM2-only: PM2's built-in static file server; run a server of your own as an app)")
+                case "pm2":
+                    fileWarnings.append("\(source): \(path): ignored, as by PM2, which reads `pm2` only when there is no `apps`")
+                default:
                     var message = "unknown top-level key, ignored"
-                    if let guess = EcosystemKeys.suggestion(for: key, among: ["apps", "deploy"]) {
+                    if let guess = EcosystemKeys.suggestion(for: key, among: ["apps", "deploy", "static"]) {
                         message += " (did you mean `\(guess)`?)"
                     }
                     fileWarnings.append("\(source): \(path): \(message)")
@@ -97,17 +144,17 @@ public struct Ecosystem: Sendable, Equatable {
             for key in top.duplicateKeys {
                 fileWarnings.append("\(source): \(EcosystemPaths.member("", key)): given more than once, the last value is used")
             }
-            switch top["apps"]! {
+            switch top[appsKey]! {
             case .array(let list):
                 guard !list.isEmpty else {
-                    throw ConfigError(file: source, path: "apps", message: "expected at least one app, found an empty array")
+                    throw ConfigError(file: source, path: appsKey, message: "expected at least one app, found an empty array")
                 }
-                for (i, app) in list.enumerated() { entries.append((EcosystemPaths.element("apps", i), app)) }
+                for (i, app) in list.enumerated() { entries.append((EcosystemPaths.element(appsKey, i), app)) }
             case .object:
                 // PM2 takes a lone object here as one app; so do we.
-                entries.append(("apps", top["apps"]!))
+                entries.append((appsKey, top[appsKey]!))
             case let other:
-                throw ConfigError(file: source, path: "apps", message: "expected an array of apps, found \(other.brief)")
+                throw ConfigError(file: source, path: appsKey, message: "expected an array of apps, found \(other.brief)")
             }
         case .object:
             entries.append(("", json))

@@ -80,6 +80,10 @@ struct EcosystemAppReader {
             interpreter = Self.interpreterByExtension[EcosystemPaths.fileExtension(script)]
         }
 
+        if scriptText == "serve" && !exists && interpreter == nil {
+            // PM2 replaces this name with its own static file server (lib/API.js, _startJson).
+            warn(scriptKey, "\"serve\" is PM2's built-in static file server, which swisor does not have: the program `serve` is looked up in PATH")
+        }
         let name = try readName(script: scriptText, scriptKey: scriptKey, shell: shell)
         let namespace = try readNamespace()
 
@@ -125,6 +129,7 @@ struct EcosystemAppReader {
                 throw error(member(key), "\(reason), found \(value.brief)")
             }
         }
+        let incrementVar = try readIncrementVar(environment: environment)
 
         let autorestart = try bool("autorestart") ?? true
         var killSignal = AppSpec.defaultKillSignal
@@ -189,6 +194,7 @@ struct EcosystemAppReader {
             env: environment,
             instances: instances,
             instanceVar: instanceVar,
+            incrementVar: incrementVar,
             autorestart: autorestart,
             killSignal: killSignal,
             killTimeoutMs: killTimeout,
@@ -225,6 +231,24 @@ struct EcosystemAppReader {
         // fail here, at load, with the app's path (found by the fuzzer: a NUL in a path).
         if let problem = spec.problem { throw error(path, problem) }
         return spec
+    }
+
+    /// `increment_var`: the variable it names gets its value plus the instance's index in
+    /// each instance (`AppSpec.instanceVariables`), so instances of one server each get a
+    /// PORT of their own. PM2 (lib/God.js, injectVariables) counts from `Number(value) || 0`:
+    /// a variable that is missing, or no number, counts from 0; that is kept, and said.
+    /// An empty name is "not given", as PM2 tests it for truth.
+    private mutating func readIncrementVar(environment: [String: String]) throws(ConfigError) -> String? {
+        guard let (key, value) = given["increment_var"] else { return nil }
+        let name = try string(key, value, expected: "an environment variable name")
+        if name.isEmpty { return nil }
+        if let reason = Self.invalidVariableName(name) {
+            throw error(member(key), "\(reason), found \(value.brief)")
+        }
+        if let text = environment[name], ObjectLiteral.javaScriptNumberValue(text).isNaN {
+            warn(key, "\(name) is \(JSON.string(text).brief), not a number: the instances get 0, 1, 2, ... (as under PM2)")
+        }
+        return name
     }
 
     /// `watchdog_sec` is in seconds, as systemd's WatchdogSec: a number (fractions allowed)
@@ -344,12 +368,14 @@ struct EcosystemAppReader {
 
     /// Line format and rotation. Each is kept only when given, so the daemon's defaults
     /// (SWISOR_LOG_*) apply to the rest.
-    private func readLogOptions() throws(ConfigError) -> (
+    private mutating func readLogOptions() throws(ConfigError) -> (
         dateFormat: String?, time: Bool?, type: LogType?, maxSize: UInt64?, retain: Int?, compress: Bool?,
         rotateInterval: String?
     ) {
         var dateFormat: String?
-        if let (key, value) = given["log_date_format"] {
+        // PM2 tests the format for truth (lib/God/ForkMode.js): "" is no format. `false` and
+        // 0, which its schema would refuse, are taken the same way.
+        if let (key, value) = given["log_date_format"], value != .string(""), value != .bool(false), value != .int(0) {
             let text = try string(key, value, expected: "a date format such as \"YYYY-MM-DD HH:mm:ss Z\"")
             do {
                 _ = try LogDateFormat(text)
@@ -361,10 +387,15 @@ struct EcosystemAppReader {
         let time = try bool("time")
         var type: LogType?
         if let (key, value) = given["log_type"] {
-            guard case .string(let text) = value, let t = LogType(rawValue: text) else {
+            guard case .string(let text) = value else {
                 throw error(member(key), "expected \"text\", \"json\" or \"journal\", found \(value.brief)")
             }
-            type = t
+            if let t = LogType(rawValue: text) {
+                type = t
+            } else if !text.isEmpty {
+                // PM2 takes any string and acts only on "json" (lib/God/ForkMode.js).
+                warn(key, "\(value.brief) is not a log type (\"text\", \"json\" or \"journal\"): ignored, as PM2 ignores it")
+            }
         }
         var maxSize: UInt64?
         if let (key, value) = given["log_max_size"] {
@@ -473,16 +504,25 @@ struct EcosystemAppReader {
     /// selected one or not, so that a file does not break only under one `--env`.
     private mutating func readEnvironmentSections() throws(ConfigError) -> [String: String] {
         var environment = options.baseEnv
-        if let (key, value) = given["env"] {
+        if let (key, value) = given["env"], !ignoredString(key, value) {
             for (name, text) in try variables(key, value) { environment[name] = text }
         }
         var selected: [(String, String)] = []
-        for (key, value) in envSections where !value.isNull {
+        for (key, value) in envSections where !value.isNull && !ignoredString(key, value) {
             let parsed = try variables(key, value)
             if let envName = options.envName, key.dropFirst(4) == envName { selected = parsed }
         }
         for (name, text) in selected { environment[name] = text }
         return environment
+    }
+
+    /// PM2's schema allows a string for `env` and `env_*` (lib/API/schema.json), and PM2
+    /// then sets nothing usable from it (Object.assign spreads the string's characters as
+    /// variables "0", "1", ...). Accepted and ignored, with a warning.
+    private mutating func ignoredString(_ key: String, _ value: JSON) -> Bool {
+        guard case .string = value else { return false }
+        warn(key, "a string, not an object of variables: ignored (PM2 accepts it and sets no variable from it)")
+        return true
     }
 
     private mutating func variables(_ key: String, _ value: JSON) throws(ConfigError) -> [(String, String)] {
@@ -527,10 +567,7 @@ struct EcosystemAppReader {
 
     /// As JavaScript prints a number into an environment variable (PM2 passes values through
     /// Node): 3000.0 is "3000".
-    static func javaScriptNumber(_ d: Double) -> String {
-        if d.rounded(.towardZero) == d, abs(d) < 9.2e18 { return String(Int64(d)) }
-        return d.description
-    }
+    static func javaScriptNumber(_ d: Double) -> String { ObjectLiteral.javaScriptText(d) }
 
     private func runsPython(interpreter: String?, script: String, shell: Bool) -> Bool {
         if let interpreter { return EcosystemPaths.baseName(interpreter).hasPrefix("python") }

@@ -188,6 +188,8 @@ extension JSON {
     /// Long strings are cut, so a message stays on one readable line.
     public var brief: String {
         switch self {
+        // Infinity and NaN, which a .json file read as PM2 reads it may hold, by their names.
+        case .double(let d) where !d.isFinite: return d.isNaN ? "NaN" : d < 0 ? "-Infinity" : "Infinity"
         case .null, .bool, .int, .double: return serialized()
         case .string(let s):
             let limit = 40

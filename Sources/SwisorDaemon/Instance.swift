@@ -117,7 +117,8 @@ final class Instance {
         env["SWISOR_APP_NAME"] = spec.name
         env[ProcessTreeContainment.appIDVariable] = String(id)
         if unit != id { env[ProcessTreeContainment.unitVariable] = String(unit) }
-        env[spec.instanceVar] = String(index)
+        // instance_var, and increment_var's value plus the index (AppSpec.instanceVariables).
+        for variable in spec.instanceVariables(index: index) { env[variable.name] = variable.value }
         if spec.speaksNotify, let path = notifyPath {
             env["NOTIFY_SOCKET"] = path
             if let ms = spec.watchdogMs { env["WATCHDOG_USEC"] = String(ms * 1000) }

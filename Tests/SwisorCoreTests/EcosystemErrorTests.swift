@@ -55,7 +55,9 @@ struct EcosystemErrorTests {
             (#""script": "a", "node_args": 3"#, "apps[0].node_args: expected a string or an array of strings, found 3"),
             (#""script": "a", "interpreter": true"#, #"apps[0].interpreter: expected a program name or path, or "none", found true"#),
             (#""script": "a", "cwd": 1"#, "apps[0].cwd: expected a directory path, found 1"),
-            (#""script": "a", "env": "NODE_ENV=production""#, #"apps[0].env: expected an object of environment variables, found "NODE_ENV=production""#),
+            // A string is accepted (and ignored) as PM2's schema allows; other kinds are not.
+            (#""script": "a", "env": 5"#, #"apps[0].env: expected an object of environment variables, found 5"#),
+            (#""script": "a", "env_production": true"#, #"apps[0].env_production: expected an object of environment variables, found true"#),
             (#""script": "a", "env": {"X": null}"#, "apps[0].env.X: expected a string, a number or a boolean, found null"),
             (#""script": "a", "env": {"X": {"y": 1}}"#, "apps[0].env.X: expected a string, a number or a boolean, found an object"),
             (#""script": "a", "env": {"X": [1]}"#, "apps[0].env.X: expected a string, a number or a boolean, found an array"),
@@ -126,7 +128,11 @@ struct EcosystemErrorTests {
             (#""script": "a", "log_date_format": 5"#, #"apps[0].log_date_format: expected a date format such as "YYYY-MM-DD HH:mm:ss Z", found 5"#),
             (#""script": "a", "log_date_format": "true""#, #"apps[0].log_date_format: invalid date format "true": log date format "true" has no date or time token (such as YYYY-MM-DD HH:mm:ss)"#),
             (#""script": "a", "time": "yes""#, #"apps[0].time: expected true or false, found "yes""#),
-            (#""script": "a", "log_type": "xml""#, #"apps[0].log_type: expected "text", "json" or "journal", found "xml""#),
+            // Any string is accepted, as PM2 accepts it; other kinds are not (PM2's schema says string).
+            (#""script": "a", "log_type": 5"#, #"apps[0].log_type: expected "text", "json" or "journal", found 5"#),
+            (#""script": "a", "log_date_format": true"#, #"apps[0].log_date_format: expected a date format such as "YYYY-MM-DD HH:mm:ss Z", found true"#),
+            (#""script": "a", "increment_var": 5"#, #"apps[0].increment_var: expected an environment variable name, found 5"#),
+            (#""script": "a", "increment_var": "A=B""#, #"apps[0].increment_var: a variable name cannot contain '=', found "A=B""#),
             (#""script": "a", "log_max_size": "10""#, #"apps[0].log_max_size: expected a size of at least 1K (\#(memoryForms)), found "10""#),
             (#""script": "a", "log_max_size": "big""#, #"apps[0].log_max_size: expected a size of at least 1K (\#(memoryForms)), found "big""#),
             (#""script": "a", "log_retain": 0"#, #"apps[0].log_retain: expected a number of rotated files to keep, 1 or more, found 0"#),

@@ -31,9 +31,9 @@ struct EcosystemWarningTests {
 
     @Test func pm2OnlyOptionsAreListedInOneWarning() throws {
         let warnings = try F.warnings(
-            #""script": "a.js", "pmx": false, "watch": true, "vizion": true, "ignore_watch": ["node_modules"], "windowsHide": true, "pid": "/tmp/a.pid", "increment_var": "PORT""#
+            #""script": "a.js", "pmx": false, "watch": true, "vizion": true, "ignore_watch": ["node_modules"], "windowsHide": true, "pid": "/tmp/a.pid", "name_prefix": "cron:""#
         )
-        #expect(warnings == ["eco.json: ignored (PM2-only): pmx, watch, ignore_watch, pid, increment_var"])
+        #expect(warnings == ["eco.json: ignored (PM2-only): pmx, watch, ignore_watch, pid, name_prefix"])
     }
 
     @Test func pm2OnlyOptionsAtTheirDefaultsAreNotWarnedAbout() throws {

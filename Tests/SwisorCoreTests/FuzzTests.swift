@@ -21,6 +21,8 @@ import Testing
         #"{"script": "job.sh", "autorestart": false, "cron": "*/5 * * * *", "out_file": "/dev/null", "min_uptime": "1s", "max_restarts": 5, "stop_exit_codes": [0, 3]}"#,
         "apps:\n  - name: y\n    script: ./web.sh\n    instances: max\n    env:\n      A: 1\n    env_production:\n      A: 2\n",
         "defaults: &d\n  kill_timeout: 100\napps:\n  - <<: *d\n    script: a.js\n    exp_backoff_max_delay: 1h\n",
+        // PM2's JavaScript-flavoured .json (ObjectLiteral).
+        "{\n  /* PM2 */ apps: [ // the apps\n    { name: 'api', script: \"server.js\", instances: 0x2, env: { PORT: +3000, A: `t`, B: 'x\\\ny', },\n      kill_timeout: .5e4, max_restarts: undefined, },\n  ],\n}\n",
     ]
 
     /// Values at the edges of every range, spliced in where a value stands.
@@ -30,6 +32,7 @@ import Testing
         "0.5", "NaN", "Infinity", "null", "true", "false", "\"\"", "\"max\"", "\"-0\"", "\"9999999999999s\"",
         "\"8785h\"", "\"1.5G\"", "\"99999999999999999999G\"", "\"* * * * * * *\"", "\"60 24 32 13 8\"",
         "[]", "{}", "[[[[[[[[[[]]]]]]]]]]", "\"\\u0000\"", "\"\\ud800\"", "\"" + String(repeating: "x", count: 5000) + "\"",
+        "0x7FFFFFFFFFFFFFFF", "-0b1", "017", "1_0", ".5", "5.", "-Infinity", "undefined", "'\\x41'", "`a\nb`", "/* */", "//\n",
     ]
 
     typealias Random = SplitMix64
@@ -100,6 +103,32 @@ import Testing
         }
         // The mutations must leave enough files valid for the second property to mean something.
         #expect(accepted > n / 20, "only \(accepted) of \(n) mutated files loaded")
+    }
+
+    /// The object-literal reader never crashes, and reads every strict JSON text exactly
+    /// as the strict parser does, without naming a relaxation: the loader's fallback can
+    /// only add what strict JSON lacks.
+    @Test func theObjectLiteralReaderExtendsTheStrictParser() {
+        let n = Self.iterations
+        var strict = 0
+        for round in 0..<n {
+            var r = Random(state: 0x0B1E_C700 &+ UInt64(round))
+            let seed = Self.seeds[r.below(Self.seeds.count)]
+            let bytes = Self.mutate(Array(seed.utf8), &r)
+            let literal = Result { () throws(ObjectLiteral.Failure) in try ObjectLiteral.parse(bytes) }
+            if case .failure(let failure) = literal {
+                #expect(!failure.error.description.contains("\n"), "round \(round): one line: \(failure.error)")
+            }
+            guard let value = try? JSON.parse(bytes) else { continue }
+            strict += 1
+            guard case .success(let read) = literal else {
+                Issue.record("round \(round): strict JSON the reader refused: \(String(decoding: bytes, as: UTF8.self))")
+                continue
+            }
+            #expect(read.value == value, "round \(round)")
+            #expect(read.relaxation == nil, "round \(round): \(String(describing: read.relaxation))")
+        }
+        #expect(strict > n / 50, "only \(strict) of \(n) mutated texts were strict JSON")
     }
 
     /// A crash and a restart of an accepted spec, through the machine, with clocks far
